@@ -1,0 +1,74 @@
+/**
+ * Measuring helpers for the benchmarks: wall time and peak resident memory of whole
+ * commands (GNU time's %M), repeated, and table printing.
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console -- benchmarks print their tables
+
+/** Median wall time and the largest peak RSS over several runs of one command. */
+export interface CommandMeasure {
+  medianMs: number;
+  minMs: number;
+  peakRssKb: number;
+}
+
+/** Runs cmd args `runs` times under GNU time; stdout is discarded. */
+export async function measureCommand(
+  cmd: string,
+  args: string[],
+  runs: number,
+  options: { env?: Record<string, string> } = {},
+): Promise<CommandMeasure> {
+  const times: number[] = [];
+  let peak = 0;
+  const stats = await Deno.makeTempFile();
+  try {
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const out = await new Deno.Command("/usr/bin/time", {
+        args: ["-f", "%M", "-o", stats, cmd, ...args],
+        stdout: "null",
+        stderr: "piped",
+        ...(options.env ? { env: options.env } : {}),
+      }).output();
+      times.push(performance.now() - t0);
+      if (!out.success) {
+        throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+      }
+      peak = Math.max(peak, parseInt(await Deno.readTextFile(stats), 10));
+    }
+  } finally {
+    await Deno.remove(stats);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    medianMs: times[Math.floor(times.length / 2)] ?? 0,
+    minMs: times[0] ?? 0,
+    peakRssKb: peak,
+  };
+}
+
+/** Prints rows as an aligned table with a header. */
+export function printTable(
+  title: string,
+  header: string[],
+  rows: Array<Array<string | number>>,
+): void {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  console.log(`\n${title}`);
+  for (const [n, r] of cells.entries()) {
+    console.log(
+      "  " +
+        r.map((c, i) => i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)).join("  "),
+    );
+    if (n === 0) console.log("  " + widths.map((w) => "-".repeat(w)).join("  "));
+  }
+}
+
+/** "PASS" or "FAIL" with the figure and the target. */
+export function verdict(ok: boolean, what: string): string {
+  return `${ok ? "PASS" : "FAIL"}: ${what}`;
+}

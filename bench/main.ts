@@ -1,0 +1,27 @@
+/**
+ * `deno task bench`: runs every benchmark, each printed as a comparison against a
+ * baseline measured in the same run, and exits 1 when a target is missed.
+ * Pass names to run only some: `deno task bench inspect`.
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console -- benchmarks print their tables
+
+import { benchInspect } from "./inspect.ts";
+
+const BENCHMARKS: Record<string, () => Promise<boolean>> = {
+  inspect: benchInspect,
+};
+
+const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);
+let ok = true;
+for (const name of names) {
+  const bench = BENCHMARKS[name];
+  if (bench === undefined) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHMARKS).join(", ")}`);
+    Deno.exit(2);
+  }
+  ok = (await bench()) && ok;
+}
+Deno.exit(ok ? 0 : 1);

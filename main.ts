@@ -1,0 +1,91 @@
+/**
+ * ysco: managed automated updates for Go services.
+ *
+ * The entry point: maps the first argument to a subcommand, prints usage for bad
+ * command lines (exit 2), and exits with the command's status. The only place that
+ * calls Deno.exit.
+ *
+ * @module
+ */
+
+import { type Command, type Io, processIo } from "./src/cli/command.ts";
+import { HelpRequested } from "./src/cli/flags.ts";
+import { errorMessage, UsageError } from "./src/errors.ts";
+
+/** A subcommand, loaded only when it runs, so that every command starts fast. */
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+const COMMANDS: CommandEntry[] = [
+  {
+    name: "inspect",
+    summary: "show the Go build information of binaries (module, version, Go version, platform)",
+    load: async () => (await import("./src/cli/inspect.ts")).inspectCommand,
+  },
+  {
+    name: "version",
+    summary: "print ysco's version, the Deno and V8 versions, and the platform",
+    load: async () => (await import("./src/cli/version.ts")).versionCommand,
+  },
+];
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    "usage: ysco COMMAND [flags] [args]",
+    "",
+    "ysco supervises a Go service and keeps it up to date: it discovers new versions,",
+    "decides by policy and schedule, fetches binaries verified through a transparency",
+    "log, installs them and rolls back when the new version fails.",
+    "",
+    "commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    `  ${"help".padEnd(width)}  show this overview, or a command's usage: ysco help COMMAND`,
+    "",
+  ].join("\n");
+}
+
+/** Runs ysco with args and returns the exit status. */
+export async function main(args: string[], io: Io = processIo()): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined) {
+    io.err(overview());
+    return 2;
+  }
+  if (name === "help" || name === "-h" || name === "-help" || name === "--help") {
+    const topic = COMMANDS.find((c) => c.name === rest[0]);
+    if (rest.length > 0 && topic === undefined) {
+      io.err(`ysco: unknown command "${rest[0]}"\n\n${overview()}`);
+      return 2;
+    }
+    io.out(topic ? (await topic.load()).usage + "\n" : overview());
+    return 0;
+  }
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry === undefined) {
+    io.err(`ysco: unknown command "${name}"\n\n${overview()}`);
+    return 2;
+  }
+  const command = await entry.load();
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      io.out(command.usage + "\n");
+      return 0;
+    }
+    if (err instanceof UsageError) {
+      io.err(`ysco ${command.name}: ${err.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    io.err(`ysco ${command.name}: ${errorMessage(err)}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

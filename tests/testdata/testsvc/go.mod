@@ -1,0 +1,3 @@
+module example.com/testsvc
+
+go 1.15

@@ -21,9 +21,24 @@ interface CommandEntry {
 
 const COMMANDS: CommandEntry[] = [
   {
+    name: "config",
+    summary: "print an annotated example configuration with every key",
+    load: async () => (await import("./src/cli/config.ts")).configCommand,
+  },
+  {
+    name: "configdefaults",
+    summary: "print the annotated configuration with the built-in defaults",
+    load: async () => (await import("./src/cli/config.ts")).configDefaultsCommand,
+  },
+  {
     name: "inspect",
     summary: "show the Go build information of binaries (module, version, Go version, platform)",
     load: async () => (await import("./src/cli/inspect.ts")).inspectCommand,
+  },
+  {
+    name: "testconfig",
+    summary: "check a configuration file (or standard input): silent and 0 when valid",
+    load: async () => (await import("./src/cli/config.ts")).testConfigCommand,
   },
   {
     name: "version",

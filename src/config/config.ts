@@ -1,0 +1,260 @@
+/**
+ * ysco's configuration, `<dir>/ysco.toml`: the schema of every key, and the Config
+ * type inferred from it. The meaning follows the original's ysco.conf (same keys in
+ * snake_case, TOML instead of sconf).
+ *
+ * @module
+ */
+
+import { parseCapability } from "../supervise/capabilities.ts";
+import {
+  bool,
+  duration,
+  type Fields,
+  string,
+  strings,
+  table,
+  tables,
+  type ValueOf,
+} from "./schema.ts";
+
+/** Version policies for the service's and ysco's own module. */
+export const VERSION_POLICIES = ["patch", "minor", "manual"] as const;
+/** A version policy. */
+export type VersionPolicy = typeof VERSION_POLICIES[number];
+
+/** Toolchain policies. */
+export const TOOLCHAIN_POLICIES = ["follow", "patch", "minor", "supported", "manual"] as const;
+/** A toolchain policy. */
+export type ToolchainPolicy = typeof TOOLCHAIN_POLICIES[number];
+
+/** Discovery methods. */
+export const MONITOR_METHODS = ["dns", "goproxy"] as const;
+/** A discovery method. */
+export type MonitorMethod = typeof MONITOR_METHODS[number];
+
+/** Log levels. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** A log level. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** The public gobuild instance's verifier key. */
+export const DEFAULT_VERIFIER_KEY =
+  "beta.gobuilds.org+3979319f+AReBl47t6/Zl24/pmarcKhJtsfAU2c1F5Wtu4hrOgOQQ";
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+/** Checks of values whose parsers live with the stages that use them; set by those stages. */
+export const configChecks: {
+  schedule: (entry: string) => string | undefined;
+  verifierKey: (key: string) => string | undefined;
+} = {
+  schedule: (entry) => entry.trim() === "" ? "empty schedule entry" : undefined,
+  verifierKey: (key) =>
+    /^[^+\s]+\+[0-9a-fA-F]{8}\+[A-Za-z0-9+/]+=*$/.test(key)
+      ? undefined
+      : "not a verifier key (NAME+HASH+BASE64)",
+};
+
+/** The configuration schema, in the order `ysco config` prints it. */
+export const CONFIG_SCHEMA = {
+  log_level: string<LogLevel>({
+    doc: "How much ysco logs: debug, info, warn or error.",
+    default: "info",
+    values: LOG_LEVELS,
+  }),
+  auth_file: string({
+    doc: 'File with the password for the admin web interface (user "admin"), relative to ' +
+      "the working directory. Trailing newlines are ignored. Required.",
+    default: "",
+    example: "ys/password.txt",
+    required: true,
+  }),
+  monitor: table("Discovery of new module versions and Go toolchains.", {
+    methods: strings<MonitorMethod>({
+      doc: 'Discovery methods, tried in order until one answers: "dns" (gopherwatch TXT ' +
+        'records, cheap) and "goproxy" (the Go module proxy\'s version lists).',
+      default: ["dns", "goproxy"],
+      values: MONITOR_METHODS,
+      emptyAllowed: false,
+    }),
+    dns: string({
+      doc: "Base domain of the gopherwatch DNS service.",
+      default: "l.gopherwatch.org",
+      check: checkDomain,
+    }),
+    resolver: string({
+      doc: 'DNS resolver as "host:port" (e.g. "127.0.0.1:53"); empty: the nameservers of ' +
+        "/etc/resolv.conf. A DNSSEC-validating resolver protects the answers.",
+      default: "",
+      example: "127.0.0.1:53",
+      check: checkHostPort,
+    }),
+    goproxy: string({
+      doc: "Go module proxy. The default answers only from its cache, never fetching from origin.",
+      default: "https://proxy.golang.org/cached-only/",
+      check: checkHttpUrl,
+    }),
+    goproxy_toolchain: string({
+      doc: "Go module proxy for the golang.org/toolchain module; empty: the same as goproxy.",
+      default: "",
+      check: checkHttpUrl,
+    }),
+    delay: duration({
+      doc: "Time after start before the first check.",
+      default: MINUTE,
+      zeroAllowed: true,
+    }),
+    interval: duration({
+      doc: "Time between checks.",
+      default: 24 * HOUR,
+      min: MINUTE,
+    }),
+  }),
+  policy: table("Which updates ysco installs by itself.", {
+    service: string<VersionPolicy>({
+      doc: 'New module versions of the service: "patch" (same major and minor), "minor" ' +
+        '(same major) or "manual" (never automatically).',
+      default: "patch",
+      values: VERSION_POLICIES,
+    }),
+    self: string<VersionPolicy>({
+      doc: "New versions of ysco itself: patch, minor or manual.",
+      default: "patch",
+      values: VERSION_POLICIES,
+    }),
+    service_toolchain: string<ToolchainPolicy>({
+      doc: 'Go toolchain of the service: "follow" (the newest Go with every new release, ' +
+        'and a supported Go when the current one goes out of support), "patch" (patch ' +
+        'releases of the current Go), "minor" (always the newest Go), "supported" (like ' +
+        'patch, moving to the previous Go when the current one is unsupported) or "manual".',
+      default: "follow",
+      values: TOOLCHAIN_POLICIES,
+    }),
+    self_toolchain: string<ToolchainPolicy>({
+      doc: 'Go toolchain of ysco itself; ysco is not a Go program, so only "manual" and the ' +
+        "default have effect.",
+      default: "follow",
+      values: TOOLCHAIN_POLICIES,
+    }),
+  }),
+  update: table("When and how updates are installed.", {
+    delay: duration({
+      doc: "Time between discovering an update and installing it: others find the bad " +
+        'releases first. At least 5s; "0s" installs at once.',
+      default: 72 * HOUR,
+      min: 5 * SECOND,
+      zeroAllowed: true,
+    }),
+    schedule: strings({
+      doc: 'When updates may be installed: day and hour ranges like "mo-fr 9-17", "sa-mo,we ' +
+        '9-12", "18-21", "tu-th,sa" or with minutes "mo-fr 09:30-17:00"; empty: any time.',
+      default: [],
+      example: ["mo-fr 9-17", "sa 10-12"],
+      check: (entry) => configChecks.schedule(entry),
+    }),
+    timezone: string({
+      doc: 'Time zone of the schedule, an IANA name like "Europe/Amsterdam"; empty: local time.',
+      default: "",
+      example: "Europe/Amsterdam",
+      check: checkTimeZone,
+    }),
+    jitter: duration({
+      doc: "Largest random extra wait before an update, so that a fleet does not update " +
+        'at once; "0s" disables it.',
+      default: HOUR,
+      zeroAllowed: true,
+    }),
+    all: bool({
+      doc: "Install every discovered update in turn, instead of replacing a pending update " +
+        "by a newer one.",
+      default: false,
+    }),
+    stop_timeout: duration({
+      doc: "How long to wait for the service to exit after SIGTERM before killing its " +
+        "process group with SIGKILL.",
+      default: 30 * SECOND,
+      min: 100,
+    }),
+  }),
+  gobuild: table("Where binaries come from: a gobuild service and its transparency log.", {
+    verifier_key: string({
+      doc: "Verifier key of the gobuild transparency log; every binary must be in this log.",
+      default: DEFAULT_VERIFIER_KEY,
+      check: (key) => configChecks.verifierKey(key),
+    }),
+    base_url: string({
+      doc: 'Base URL of the log (".../tlog"); empty: derived from the key\'s name ' +
+        "(https://NAME/tlog).",
+      default: "",
+      example: "https://beta.gobuilds.org/tlog",
+      check: checkHttpUrl,
+    }),
+  }),
+  links: tables(
+    "Links shown on the admin page, e.g. to a status page or runbook.",
+    {
+      url: string({ doc: "URL of the link.", default: "", required: true, check: checkHttpUrl }),
+      text: string({ doc: "Text shown next to the link.", default: "" }),
+    },
+    [{ url: "https://status.example.com/", text: "status page" }],
+  ),
+  process: table("How the service is started.", {
+    ambient_capabilities: strings({
+      doc: "Linux capabilities the service keeps when started as another user (-user), " +
+        'by name like "CAP_NET_BIND_SERVICE" or number.',
+      default: [],
+      example: ["CAP_NET_BIND_SERVICE"],
+      check: checkCapability,
+    }),
+  }),
+} satisfies Fields;
+
+/** The parsed configuration: every key present, defaults filled in, durations in ms. */
+export type Config = { [K in keyof typeof CONFIG_SCHEMA]: ValueOf<typeof CONFIG_SCHEMA[K]> };
+
+function checkHttpUrl(value: string): string | undefined {
+  if (value === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "not a URL";
+  }
+  return url.protocol === "http:" || url.protocol === "https:"
+    ? undefined
+    : `URL scheme must be http or https, not "${url.protocol.slice(0, -1)}"`;
+}
+
+function checkHostPort(value: string): string | undefined {
+  if (value === "") return undefined;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]\s]+):([0-9]{1,5})$/.exec(value);
+  if (m === null) return "not HOST:PORT (IPv6 as [ADDR]:PORT)";
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535 ? undefined : `port ${port} out of range 1-65535`;
+}
+
+function checkDomain(value: string): string | undefined {
+  return /^([a-zA-Z0-9_-]+\.)*[a-zA-Z0-9_-]+\.?$/.test(value) ? undefined : "not a domain name";
+}
+
+function checkTimeZone(value: string): string | undefined {
+  if (value === "") return undefined;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return undefined;
+  } catch {
+    return `unknown time zone "${value}" (use an IANA name like "Europe/Amsterdam")`;
+  }
+}
+
+function checkCapability(value: string): string | undefined {
+  try {
+    parseCapability(value);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}

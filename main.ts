@@ -36,6 +36,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./src/cli/inspect.ts")).inspectCommand,
   },
   {
+    name: "run",
+    summary: "run a Go service and keep it up to date: ysco run [flags] ./app [args]",
+    load: async () => (await import("./src/cli/run.ts")).runCommand,
+  },
+  {
     name: "testconfig",
     summary: "check a configuration file (or standard input): silent and 0 when valid",
     load: async () => (await import("./src/cli/config.ts")).testConfigCommand,

@@ -9,9 +9,11 @@
 // deno-lint-ignore-file no-console -- benchmarks print their tables
 
 import { benchInspect } from "./inspect.ts";
+import { benchRun } from "./run.ts";
 
 const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   inspect: benchInspect,
+  run: benchRun,
 };
 
 const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);

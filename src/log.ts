@@ -81,7 +81,15 @@ function text(value: unknown): string {
 
 /** Quotes a value as slog does: when empty or containing spaces, quotes, "=" or control characters. */
 function quote(s: string): string {
-  return s === "" || /[\s"=\\\x00-\x1f\x7f]/.test(s) ? JSON.stringify(s) : s;
+  return s === "" || /[\s"=\\]/.test(s) || hasControl(s) ? JSON.stringify(s) : s;
+}
+
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 const encoder = new TextEncoder();

@@ -41,7 +41,7 @@ const ORACLE_SRC = join(TESTDATA, "oracle");
 const XMOD_SRC = "/usr/lib/go-1.23/src/cmd/vendor/golang.org/x/mod";
 const XMOD_VERSION = "v0.19.0";
 /** Bump to invalidate every cache entry when this file's output changes. */
-const LAYOUT_VERSION = "3";
+const LAYOUT_VERSION = "4";
 
 /** Where cached proxies and binaries live. */
 export function cacheRoot(): string {
@@ -227,8 +227,11 @@ function goEnv(
 ): Record<string, string> {
   return {
     PATH: "/usr/bin:/bin",
+    // The build cache is content-addressed and safe to share. The module cache is
+    // not: it keeps the first content it saw of a module version, so each proxy
+    // directory gets its own, next to it.
     GOCACHE: join(cacheRoot(), `gocache-${go}`),
-    GOMODCACHE: join(cacheRoot(), `modcache-${go}`),
+    GOMODCACHE: `${proxyDir}.modcache-${go}`,
     GOPROXY: `file://${proxyDir}`,
     GOSUMDB: "off",
     GOTOOLCHAIN: "local",

@@ -9,6 +9,8 @@
 //	TESTSVC_IGNORE_TERM=1     ignore SIGTERM (only SIGKILL stops it)
 //	TESTSVC_START_DELAY=2s    wait before listening
 //	TESTSVC_HEALTH=fail       answer /healthz with 500
+//	TESTSVC_CHILD=1           start a child process (in the same process group) that
+//	                          ignores SIGTERM, to test that stopping kills the group
 //	TESTSVC_ONLY_VERSION=v1.0.1  apply the above only when running that version
 //
 // It is written for Go 1.15 and later, so that an old toolchain can build it too.
@@ -21,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
@@ -31,7 +34,13 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
+	child := flag.Bool("child", false, "run as the lingering child process of TESTSVC_CHILD")
 	flag.Parse()
+	if *child {
+		signal.Ignore(syscall.SIGTERM)
+		time.Sleep(time.Hour)
+		return
+	}
 
 	modPath, version := "(unknown)", "(unknown)"
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -81,6 +90,16 @@ func main() {
 		time.Sleep(parseDuration(d))
 	}
 	healthy := env("TESTSVC_HEALTH") != "fail"
+	childPid := 0
+	if env("TESTSVC_CHILD") == "1" {
+		cmd := exec.Command(os.Args[0], "-child")
+		if err := cmd.Start(); err != nil {
+			logf("starting child: %v", err)
+			os.Exit(1)
+		}
+		childPid = cmd.Process.Pid
+		logf("child pid %d", childPid)
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -100,6 +119,7 @@ func main() {
 			"version":   version,
 			"goversion": runtime.Version(),
 			"pid":       os.Getpid(),
+			"child":     childPid,
 			"ppid":      os.Getppid(),
 			"args":      os.Args,
 		})

@@ -1,0 +1,198 @@
+/**
+ * The supervisor: starts the service with ysco's stdio, environment and working
+ * directory in its own process group, forwards INT, TERM, HUP, USR1 and USR2 to it,
+ * reports its exit, and stops it (TERM, a bounded wait, then KILL to the whole
+ * process group). It only supervises: when to restart, update or roll back is the
+ * updater's decision.
+ *
+ * @module
+ */
+
+import { errorMessage } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { commandLine, type Credentials } from "./credentials.ts";
+
+/** Signals forwarded from ysco to the service. */
+export const FORWARDED_SIGNALS: readonly Deno.Signal[] = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGUSR1",
+  "SIGUSR2",
+];
+
+/** How a service process ended. */
+export interface ExitStatus {
+  /** Exit code; 128 + the signal number when a signal killed it; 1 when it could not start. */
+  code: number;
+  /** The signal that killed it, if any. */
+  signal: Deno.Signal | null;
+  /** Set when the process could not be started at all. */
+  startError?: string;
+}
+
+/** A started service process. */
+export interface ServiceProcess {
+  pid: number;
+  /** When it was started (ms since the epoch). */
+  startedAt: number;
+  /** Resolves once, when the process has exited. */
+  status: Promise<ExitStatus>;
+}
+
+/** How to start the service. */
+export interface SupervisorOptions {
+  /** The service binary, as given on the command line (usually a symlink). */
+  cmd: string;
+  args: readonly string[];
+  /** Run as another user; undefined: as ysco's user. */
+  credentials?: Credentials;
+  /** Linux ambient capabilities (numbers), applied with credentials. */
+  capabilities?: readonly number[];
+  /** Environment of the service. @default ysco's environment */
+  env?: Record<string, string>;
+  log: Logger;
+}
+
+/** Supervises one service process at a time. */
+export class Supervisor {
+  #options: SupervisorOptions;
+  #child: Deno.ChildProcess | undefined;
+  #current: ServiceProcess | undefined;
+
+  /** @param options how to start the service */
+  constructor(options: SupervisorOptions) {
+    this.#options = options;
+  }
+
+  /** The running process, or undefined between an exit and the next start. */
+  get current(): ServiceProcess | undefined {
+    return this.#current;
+  }
+
+  /**
+   * Starts the service. A process that cannot be started is reported as exited with
+   * code 1 and `startError` set, like any other exit.
+   */
+  start(): ServiceProcess {
+    const { cmd, args, credentials, capabilities = [], env, log } = this.#options;
+    const line = commandLine(cmd, args, credentials, capabilities);
+    const startedAt = Date.now();
+    log.debug("starting service", { cmd: [cmd, ...args].join(" ") });
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(line.program, {
+        args: line.args,
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+        detached: true, // its own process group: a terminal's Ctrl-C reaches only ysco, which forwards it
+        env: env ?? Deno.env.toObject(),
+        clearEnv: true,
+      }).spawn();
+    } catch (err) {
+      const startError = errorMessage(err);
+      log.error("cannot start service", { cmd, err: startError });
+      const proc: ServiceProcess = {
+        pid: 0,
+        startedAt,
+        status: Promise.resolve({ code: 1, signal: null, startError }),
+      };
+      this.#current = proc;
+      this.#child = undefined;
+      return proc;
+    }
+    const proc: ServiceProcess = {
+      pid: child.pid,
+      startedAt,
+      status: child.status.then((s) => {
+        if (this.#child === child) {
+          this.#child = undefined;
+          this.#current = undefined;
+        }
+        return { code: s.code, signal: s.signal };
+      }),
+    };
+    this.#child = child;
+    this.#current = proc;
+    log.info("service started", {
+      pid: child.pid,
+      ...(credentials
+        ? { uid: credentials.uid, gid: credentials.gid, groups: credentials.groups.join(",") }
+        : {}),
+    });
+    return proc;
+  }
+
+  /** Sends a signal to the service process; false when there is none or delivery failed. */
+  signal(signal: Deno.Signal): boolean {
+    const child = this.#child;
+    if (child === undefined) return false;
+    try {
+      child.kill(signal);
+      return true;
+    } catch (err) {
+      this.#options.log.error("cannot send signal to service", { signal, err: errorMessage(err) });
+      return false;
+    }
+  }
+
+  /**
+   * Stops the service: SIGTERM, up to timeoutMs for it to exit, then SIGKILL to its
+   * whole process group. Also kills what is left of the group after the service
+   * exited, so that no stray child keeps a port or file. Resolves with the exit.
+   */
+  async stop(timeoutMs: number): Promise<ExitStatus | undefined> {
+    const proc = this.#current;
+    if (proc === undefined) return undefined;
+    const { log } = this.#options;
+    this.signal("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    const first = await Promise.race([proc.status, timedOut]);
+    clearTimeout(timer);
+    if (first === "timeout") {
+      log.warn("service did not exit after SIGTERM, killing its process group", {
+        pid: proc.pid,
+        timeout: `${timeoutMs / 1000}s`,
+      });
+    }
+    killGroup(proc.pid);
+    return await proc.status;
+  }
+
+  /**
+   * Forwards INT, TERM, HUP, USR1 and USR2 from ysco to the service while the
+   * returned handle is not disposed. ysco itself then no longer dies of them: it
+   * exits when the service does.
+   */
+  forwardSignals(): Disposable {
+    const handlers = FORWARDED_SIGNALS.map((sig) => {
+      const handler = () => {
+        this.#options.log.debug("forwarding signal to service", { signal: sig });
+        this.signal(sig);
+      };
+      Deno.addSignalListener(sig, handler);
+      return [sig, handler] as const;
+    });
+    return {
+      [Symbol.dispose]() {
+        for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
+      },
+    };
+  }
+}
+
+/** SIGKILL to a process group; a group that is already gone is fine. */
+function killGroup(pgid: number): void {
+  if (pgid <= 1) return;
+  try {
+    Deno.kill(-pgid, "SIGKILL");
+  } catch (err) {
+    if (
+      !(err instanceof Deno.errors.NotFound) && !/ESRCH|No such process/.test(errorMessage(err))
+    ) throw err;
+  }
+}

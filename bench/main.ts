@@ -9,9 +9,11 @@
 // deno-lint-ignore-file no-console -- benchmarks print their tables
 
 import { benchInspect } from "./inspect.ts";
+import { benchSchedule } from "./schedule.ts";
 
 const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   inspect: benchInspect,
+  schedule: benchSchedule,
 };
 
 const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);

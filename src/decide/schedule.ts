@@ -151,7 +151,7 @@ export function parseSchedule(
 export function isAllowedTime(schedule: Schedule, t: Date | number): boolean {
   const ms = toMs(t);
   if (schedule.periods.length === 0) return true;
-  return maskOf(schedule).on[minuteOfWeek(ms + zoneOffset(schedule.timeZone, ms))] === 1;
+  return maskOf(schedule).on[minuteOfWeek(ms + zoneOffset(ms, schedule.timeZone))] === 1;
 }
 
 /**
@@ -166,7 +166,7 @@ export function nextAllowedTime(schedule: Schedule, t: Date | number): number {
   for (let i = 0; i < MAX_STEPS; i++) {
     // Within a stretch of constant offset, local time is instant + offset: find the
     // first allowed local time, and check that no clock change comes before it.
-    const offset = zoneOffset(schedule.timeZone, cur);
+    const offset = zoneOffset(cur, schedule.timeZone);
     const local = cur + offset;
     const candidate = firstLocal(mask.on, mask.toOn, local) - offset;
     if (candidate === Infinity) {
@@ -189,7 +189,7 @@ export function allowedUntil(schedule: Schedule, t: Date | number): number {
   if (schedule.periods.length === 0) return Infinity;
   const mask = maskOf(schedule);
   for (let i = 0; i < MAX_STEPS; i++) {
-    const offset = zoneOffset(schedule.timeZone, cur);
+    const offset = zoneOffset(cur, schedule.timeZone);
     const local = cur + offset;
     if (mask.on[minuteOfWeek(local)] !== 1) return cur;
     const end = firstLocal(mask.off, mask.toOff, local);
@@ -256,7 +256,7 @@ function formatDays(days: readonly Day[]): string {
 }
 
 /** Offset of the zone from UTC at t, in milliseconds; timeZone "" is local time. */
-export function zoneOffset(timeZone: string, t: Date | number): number {
+export function zoneOffset(t: Date | number, timeZone: string): number {
   const ms = toMs(t);
   const p = fields(timeZone, ms);
   const date = new Date(0);
@@ -267,9 +267,9 @@ export function zoneOffset(timeZone: string, t: Date | number): number {
 }
 
 /** The wall-clock time at t in the zone ("" is local time). */
-export function wallClock(timeZone: string, t: Date | number): WallClock {
+export function wallClock(t: Date | number, timeZone: string): WallClock {
   const ms = toMs(t);
-  const offset = zoneOffset(timeZone, ms);
+  const offset = zoneOffset(ms, timeZone);
   const local = new Date(Math.floor(ms / 1000) * 1000 + offset);
   return {
     year: local.getUTCFullYear(),
@@ -285,7 +285,7 @@ export function wallClock(timeZone: string, t: Date | number): WallClock {
 
 /** t as wall-clock time in the zone: "Mon 2024-10-07 23:00:00 +02:00". */
 export function formatZoned(t: Date | number, timeZone: string): string {
-  const w = wallClock(timeZone, t);
+  const w = wallClock(t, timeZone);
   const sign = w.offset < 0 ? "-" : "+";
   const off = Math.round(Math.abs(w.offset) / MINUTE);
   const weekday = WEEKDAY_NAMES[DAYS.indexOf(w.weekday)];
@@ -459,12 +459,12 @@ function firstOffsetChange(
   let a = from;
   while (a < to) {
     const b = Math.min(a + SAMPLE_STEP, to);
-    if (zoneOffset(timeZone, b) !== offset) {
+    if (zoneOffset(b, timeZone) !== offset) {
       let lo = Math.floor(a / 1000);
       let hi = Math.floor(b / 1000);
       while (hi - lo > 1) {
         const mid = Math.floor((lo + hi) / 2);
-        if (zoneOffset(timeZone, mid * 1000) === offset) lo = mid;
+        if (zoneOffset(mid * 1000, timeZone) === offset) lo = mid;
         else hi = mid;
       }
       return hi * 1000;

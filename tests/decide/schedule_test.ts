@@ -350,8 +350,8 @@ Deno.test("zoneOffset() and wallClock() follow the zone's clock changes", () => 
   ];
   for (const [zone, t, offset, want] of rows) {
     const ms = Date.parse(t);
-    assertEquals(zoneOffset(zone, ms), offset * 1000, `${zone} ${t}`);
-    const w = wallClock(zone, ms);
+    assertEquals(zoneOffset(ms, zone), offset * 1000, `${zone} ${t}`);
+    const w = wallClock(ms, zone);
     const pad = (n: number) => String(n).padStart(2, "0");
     assertEquals(
       `${w.year}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}:${

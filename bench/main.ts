@@ -10,10 +10,12 @@
 
 import { benchInspect } from "./inspect.ts";
 import { benchRun } from "./run.ts";
+import { benchSchedule } from "./schedule.ts";
 
 const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   inspect: benchInspect,
   run: benchRun,
+  schedule: benchSchedule,
 };
 
 const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkScheduleEntry } from "../decide/schedule.ts";
 import { parseCapability } from "../supervise/capabilities.ts";
 import {
   bool,
@@ -51,7 +52,7 @@ export const configChecks: {
   schedule: (entry: string) => string | undefined;
   verifierKey: (key: string) => string | undefined;
 } = {
-  schedule: (entry) => entry.trim() === "" ? "empty schedule entry" : undefined,
+  schedule: checkScheduleEntry,
   verifierKey: (key) =>
     /^[^+\s]+\+[0-9a-fA-F]{8}\+[A-Za-z0-9+/]+=*$/.test(key)
       ? undefined

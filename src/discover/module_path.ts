@@ -131,7 +131,7 @@ function splitGopkgIn(path: string): PathMajor | undefined {
  * Returns undefined for an invalid path and for "-unstable" gopkg.in paths.
  * @param minMajor the lowest major to return (e.g. one above an +incompatible version's major)
  */
-export function nextMajorPath(path: string, minMajor = 2): string | undefined {
+export function nextMajorPath(path: string, minMajor = 0): string | undefined {
   const split = splitPathMajor(path);
   if (split === undefined || checkModulePath(path) !== undefined) return undefined;
   const { prefix, pathMajor } = split;
@@ -168,6 +168,8 @@ export function escapeModuleVersion(version: string): string {
 }
 
 function escapeString(s: string): string {
+  // Unreachable for module paths; versions may hold non-ASCII letters, which Go refuses here.
+  if (/[^\x00-\x7f]/.test(s)) throw new TypeError("internal error: inconsistency in EscapePath");
   return s.replace(/[A-Z]/g, (c) => "!" + c.toLowerCase());
 }
 

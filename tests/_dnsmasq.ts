@@ -30,7 +30,7 @@ export interface Dnsmasq extends AsyncDisposable {
 
 /** Starts dnsmasq and waits until it accepts TCP connections on its port. */
 export async function startDnsmasq(options: DnsmasqOptions = {}): Promise<Dnsmasq> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     try {
       return await tryStart(options, await freePort());
     } catch (err) {

@@ -65,8 +65,8 @@ export function startGoProxy(options: GoProxyServerOptions = {}): GoProxyServer 
               releases.delete(release);
               resolve();
             };
+            // Held until the server stops (the client gives up long before).
             releases.add(release);
-            req.signal.addEventListener("abort", release);
           });
           return new Response("too late\n");
         case "ok":

@@ -169,7 +169,9 @@ export function escapeModuleVersion(version: string): string {
 
 function escapeString(s: string): string {
   // Unreachable for module paths; versions may hold non-ASCII letters, which Go refuses here.
-  if (/[^\x00-\x7f]/.test(s)) throw new TypeError("internal error: inconsistency in EscapePath");
+  if ([...s].some((c) => c.charCodeAt(0) >= 0x80)) {
+    throw new TypeError("internal error: inconsistency in EscapePath");
+  }
   return s.replace(/[A-Z]/g, (c) => "!" + c.toLowerCase());
 }
 

@@ -173,7 +173,11 @@ async function fetchText(url: string, options: GoProxyOptions): Promise<string> 
     res = await doFetch(url, options.signal ? { signal: options.signal } : {});
   } catch (err) {
     if (options.signal?.aborted) throw options.signal.reason;
-    throw new GoProxyError(url, errorMessage(err), undefined, { cause: err });
+    // fetch says "fetch failed" and keeps the reason (DNS, refused, TLS) in its cause.
+    const cause = err instanceof Error && err.cause !== undefined
+      ? `: ${errorMessage(err.cause)}`
+      : "";
+    throw new GoProxyError(url, errorMessage(err) + cause, undefined, { cause: err });
   }
   if (res.status !== 200) {
     const start = await readCapped(res, ERROR_BODY_QUOTE, url, options.signal, true);

@@ -250,7 +250,7 @@ export async function discoverModule(
 
   const result: ModuleDiscovery = { module: modulePath, method: answer.method, versions, reports };
   if (options.newMajor ?? true) {
-    const newMajor = await findNewMajor(modulePath, versions, options, reports);
+    const newMajor = await findNewMajor(modulePath, answer.method, versions, options, reports);
     if (newMajor !== undefined) result.newMajor = newMajor;
   }
   return result;
@@ -473,11 +473,12 @@ function majorNumber(version: string): number {
 
 /**
  * The newest release of a higher major: first in the same path (v0 to v1,
- * "+incompatible" releases), then at `<prefix>/v<N+1>` and beyond, probed with the
- * methods in order.
+ * "+incompatible" releases), then at `<prefix>/v<N+1>` and beyond, probed first with
+ * the method that answered for the module, then the others (all of them with allMethods).
  */
 async function findNewMajor(
   modulePath: string,
+  method: MonitorMethod,
   versions: FoundVersion[],
   options: DiscoverModuleOptions,
   reports: MethodReport[],
@@ -498,7 +499,7 @@ async function findNewMajor(
   const highestSeen = Math.max(current, pathMajor, ...releases.map((v) => majorNumber(v.version)));
   let path = nextMajorPath(modulePath, highestSeen + 1);
   for (let i = 0; i < MAX_MAJOR_PROBES && path !== undefined; i++) {
-    const found = await probeMajor(path, options, reports);
+    const found = await probeMajor(path, method, options, reports);
     if (found === undefined) break;
     best = { module: path, version: found };
     path = nextMajorPath(path);
@@ -506,13 +507,20 @@ async function findNewMajor(
   return best;
 }
 
-/** The newest release at path by the first method that answers; undefined when none. */
+/**
+ * The newest release at path by the first method that answers ("not found" is an
+ * answer), or the newest of all methods' answers with allMethods; undefined when none.
+ */
 async function probeMajor(
   path: string,
+  first: MonitorMethod,
   options: DiscoverModuleOptions,
   reports: MethodReport[],
 ): Promise<FoundVersion | undefined> {
-  for (const method of options.monitor.methods) {
+  // The method that knew the module first: gopherwatch does not know private modules.
+  const methods = [first, ...options.monitor.methods.filter((m) => m !== first)];
+  let best: FoundVersion | undefined;
+  for (const method of methods) {
     const report = await runMethod(method, "new major", path, options, async (signal) => {
       try {
         return method === "dns"
@@ -526,11 +534,15 @@ async function probeMajor(
       }
     });
     reports.push({ ...report.report, ...(report.value ? { versions: report.value } : {}) });
-    if (report.value !== undefined) {
-      return report.value.filter((v) => !v.prerelease).sort((a, b) =>
-        compareSemver(b.version, a.version)
-      )[0];
+    if (report.value === undefined) continue;
+    const newest = report.value.find((v) => !v.prerelease);
+    if (
+      newest !== undefined &&
+      (best === undefined || compareSemver(newest.version, best.version) > 0)
+    ) {
+      best = newest;
     }
+    if (!options.allMethods) break;
   }
-  return undefined;
+  return best;
 }

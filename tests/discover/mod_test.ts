@@ -225,6 +225,19 @@ Deno.test("discoverModule() finds a new major in the same path and at /vN", asyn
     "example.com/testsvc/v3/@v/list",
   ]);
 
+  // A module DNS does not know (a private one): the probe asks the proxy first, as it knew the module.
+  await using empty = await startDnsmasq({ txt: [] });
+  const both = monitor({ resolver: empty.address, goproxy: proxy.url });
+  const privateModule = await discoverModule(TESTSVC, { ...options(both), current: "v1.1.0" });
+  assertEquals(privateModule.method, "goproxy");
+  assertEquals(privateModule.newMajor?.module, TESTSVC_V2);
+  assertEquals(privateModule.reports.map((r) => `${r.method} ${r.purpose} ${r.module}`), [
+    `dns versions ${TESTSVC}`,
+    `goproxy versions ${TESTSVC}`,
+    `goproxy new major ${TESTSVC_V2}`,
+    "goproxy new major example.com/testsvc/v3",
+  ]);
+
   // On the newest major, there is none.
   const none = await discoverModule(TESTSVC_V2, {
     ...options(monitor({ goproxy: proxy.url, methods: ["goproxy"] })),

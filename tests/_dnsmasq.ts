@@ -11,6 +11,15 @@ import dgram from "node:dgram";
 import { join } from "node:path";
 import { tempDir } from "./_util.ts";
 
+/** dnsmasq lives in /usr/sbin, which a non-login PATH may lack. */
+const DNSMASQ = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+}) ?? "dnsmasq";
+
 /** Options for startDnsmasq. */
 export interface DnsmasqOptions {
   /** TXT records: name and the strings of one record (each at most 255 bytes); repeat a name for several records. */
@@ -58,7 +67,7 @@ async function tryStart(options: DnsmasqOptions, port: number): Promise<Dnsmasq>
   ];
   const file = join(dir.path, "dnsmasq.conf");
   await Deno.writeTextFile(file, conf.join("\n") + "\n");
-  const child = new Deno.Command("dnsmasq", {
+  const child = new Deno.Command(DNSMASQ, {
     args: ["--keep-in-foreground", `--conf-file=${file}`, "--log-facility=-"],
     stdin: "null",
     stdout: "null",

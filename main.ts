@@ -21,6 +21,11 @@ interface CommandEntry {
 
 const COMMANDS: CommandEntry[] = [
   {
+    name: "check",
+    summary: "look up new versions of a Go binary's module (or a module path) and Go toolchains",
+    load: async () => (await import("./src/cli/check.ts")).checkCommand,
+  },
+  {
     name: "config",
     summary: "print an annotated example configuration with every key",
     load: async () => (await import("./src/cli/config.ts")).configCommand,

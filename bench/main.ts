@@ -8,6 +8,7 @@
 
 // deno-lint-ignore-file no-console -- benchmarks print their tables
 
+import { benchDiscover } from "./discover.ts";
 import { benchInspect } from "./inspect.ts";
 import { benchRun } from "./run.ts";
 import { benchSchedule } from "./schedule.ts";
@@ -16,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   inspect: benchInspect,
   run: benchRun,
   schedule: benchSchedule,
+  discover: benchDiscover,
 };
 
 const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);

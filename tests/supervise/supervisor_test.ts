@@ -59,5 +59,5 @@ Deno.test("Supervisor reports a binary that cannot start as an exit with code 1"
   const sup = new Supervisor({ cmd: "/nonexistent/service", args: [], log });
   const status = await sup.start().status;
   assertEquals(status.code, 1);
-  assert(status.startError?.includes("No such file"), status.startError);
+  assert(status.startError?.includes("No such file"), status.startError ?? "no start error");
 });

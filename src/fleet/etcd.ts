@@ -15,6 +15,12 @@
  * Streaming calls (watch) arrive as newline-delimited JSON; a lease keep-alive is a
  * one-message stream, so it is one POST.
  *
+ * With --client-cert-auth and authentication enabled, etcd's gateway refuses client
+ * certificates that carry a Common Name ("CommonName of client sending a request
+ * against gateway will be ignored"): use a certificate without one, and a user and
+ * password for the identity. The members' server certificates need the clientAuth
+ * usage too, because the gateway connects to its own gRPC port with them.
+ *
  * Keys and values are strings (UTF-8, base64 on the wire); revisions are numbers;
  * lease IDs stay decimal strings because they use all 64 bits.
  *

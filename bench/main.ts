@@ -8,10 +8,12 @@
 
 // deno-lint-ignore-file no-console -- benchmarks print their tables
 
+import { benchFleet } from "./fleet.ts";
 import { benchInspect } from "./inspect.ts";
 
 const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   inspect: benchInspect,
+  fleet: benchFleet,
 };
 
 const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);

@@ -118,7 +118,8 @@ export interface HistoryEvent {
 /** Every change under the group's prefix since the cluster started, in revision order. */
 export async function readHistory(client: EtcdClient, group: string): Promise<HistoryEvent[]> {
   const prefix = groupKeys(group).prefix;
-  const end = `${prefix}~end`;
+  const marks = `${prefix}~end/`;
+  const end = `${marks}${crypto.randomUUID()}`;
   await client.put(end, String(Date.now()));
   const events: HistoryEvent[] = [];
   const stop = new AbortController();
@@ -130,6 +131,7 @@ export async function readHistory(client: EtcdClient, group: string): Promise<Hi
         stop.abort();
         break;
       }
+      if (ev.kv.key.startsWith(marks)) continue;
       events.push({
         revision: ev.kv.modRevision,
         type: ev.type,

@@ -193,7 +193,7 @@ Deno.test("gate: a newer version is not blocked by the halt of an older one", as
 
 Deno.test("gate: without an etcd quorum every host waits and nothing is installed", async () => {
   await using cluster = await startEtcdCluster();
-  const s = settings(cluster.endpoints, { requestTimeout: 1000, canaries: 0 });
+  const s = settings(cluster.endpoints, { requestTimeout: 2000, canaries: 0 });
   await using group = await hosts(4, s);
   await cluster.stop(1);
   await cluster.stop(2);

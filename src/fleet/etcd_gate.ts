@@ -126,8 +126,12 @@ export class EtcdGate implements FleetGate {
   #dirty = true;
   #publishing: Promise<void> | undefined;
   #holding: Holding | undefined;
+  /** A settle (release, rollback, abandon) still writing to etcd; acquire waits for it. */
+  #settling: Promise<void> | undefined;
   #waiting: { target: Release; since: Date; reason: string } | undefined;
   #error: { message: string; since: Date } | undefined;
+  /** performance.now() when the current wait began. */
+  #waitStart: number | undefined;
   #soakTimer:
     | {
       name: string;
@@ -194,12 +198,16 @@ export class EtcdGate implements FleetGate {
       : this.#closing.signal;
     const since = this.#now();
     const t0 = performance.now();
+    this.#waitStart = t0;
     this.#waiting = { target, since, reason: "starting" };
     this.#dirty = true;
     this.#kick();
     const keys = fleetKeys(this.group, this.id, target);
     let backoff = this.#retry;
     try {
+      // Its deletion of the queue key must not hit the key this acquire puts.
+      if (this.#settling) this.#setReason("finishing the previous update's release");
+      await this.#settling;
       while (true) {
         signal.throwIfAborted();
         try {
@@ -225,6 +233,7 @@ export class EtcdGate implements FleetGate {
       this.#dirty = true;
       this.#kick();
       this.#counters.waitMs += performance.now() - t0;
+      this.#waitStart = undefined;
     }
   }
 
@@ -237,6 +246,8 @@ export class EtcdGate implements FleetGate {
       connected: this.#error === undefined,
       counters: {
         ...this.#counters,
+        waitMs: this.#counters.waitMs +
+          (this.#waitStart === undefined ? 0 : performance.now() - this.#waitStart),
         requests: this.#client.requests - this.#requestsBefore,
       },
     };
@@ -401,7 +412,7 @@ export class EtcdGate implements FleetGate {
         at: this.#now().toISOString(),
       };
       if (this.#holding === holding) this.#holding = undefined;
-      await this.#persist(async () => {
+      const writing = this.#persist(async () => {
         const lease = await this.#ensureLease();
         const common = [
           { delete: { key: keys.queue } },
@@ -418,6 +429,9 @@ export class EtcdGate implements FleetGate {
           await this.#client.txn({ compare: [], success: common });
         }
       });
+      this.#settling = writing;
+      await writing;
+      if (this.#settling === writing) this.#settling = undefined;
       if (how === "rollback") this.#counters.halts++;
       this.#log?.info(
         `fleet slot ${

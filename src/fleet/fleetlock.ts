@@ -166,6 +166,8 @@ export class FleetLockGate implements FleetGate {
   #holding: (Release & { since: Date }) | undefined;
   #waiting: (Release & { since: Date; reason: string }) | undefined;
   #error: { message: string; since: Date } | undefined;
+  /** performance.now() when the current wait began. */
+  #waitStart: number | undefined;
   #steady: Promise<void> | undefined;
 
   /** Use openFleetLockGate. */
@@ -204,6 +206,7 @@ export class FleetLockGate implements FleetGate {
       : this.#closing.signal;
     const since = this.#now();
     const t0 = performance.now();
+    this.#waitStart = t0;
     this.#waiting = { ...target, since, reason: "releasing the slot held before a restart" };
     let backoff = this.#retry;
     try {
@@ -233,6 +236,7 @@ export class FleetLockGate implements FleetGate {
     } finally {
       this.#waiting = undefined;
       this.#counters.waitMs += performance.now() - t0;
+      this.#waitStart = undefined;
     }
     const holding = { ...target, since: this.#now() };
     this.#holding = holding;
@@ -268,7 +272,12 @@ export class FleetLockGate implements FleetGate {
       id: this.id,
       group: this.group,
       connected: this.#error === undefined,
-      counters: { ...this.#counters, requests: this.#lock.requests },
+      counters: {
+        ...this.#counters,
+        waitMs: this.#counters.waitMs +
+          (this.#waitStart === undefined ? 0 : performance.now() - this.#waitStart),
+        requests: this.#lock.requests,
+      },
     };
     if (this.#error) s.error = { ...this.#error };
     if (this.#waiting) s.waiting = { ...this.#waiting };

@@ -36,6 +36,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./src/cli/config.ts")).configDefaultsCommand,
   },
   {
+    name: "fleet",
+    summary: "show this host's rollout group in etcd (status) or lift a halt (resume)",
+    load: async () => (await import("./src/cli/fleet.ts")).fleetCommand,
+  },
+  {
     name: "inspect",
     summary: "show the Go build information of binaries (module, version, Go version, platform)",
     load: async () => (await import("./src/cli/inspect.ts")).inspectCommand,

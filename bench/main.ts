@@ -9,6 +9,7 @@
 // deno-lint-ignore-file no-console -- benchmarks print their tables
 
 import { benchDiscover } from "./discover.ts";
+import { benchFleet } from "./fleet.ts";
 import { benchInspect } from "./inspect.ts";
 import { benchRun } from "./run.ts";
 import { benchSchedule } from "./schedule.ts";
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   run: benchRun,
   schedule: benchSchedule,
   discover: benchDiscover,
+  fleet: benchFleet,
 };
 
 const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);

@@ -12,6 +12,7 @@ import {
   bool,
   duration,
   type Fields,
+  int,
   string,
   strings,
   table,
@@ -211,6 +212,89 @@ export const CONFIG_SCHEMA = {
       check: checkCapability,
     }),
   }),
+  fleet: table(
+    "Staged rollouts across many hosts running the same service, coordinated through etcd " +
+      "(or a FleetLock server). Off unless etcd or fleetlock_url is set.",
+    {
+      etcd: strings({
+        doc: 'Client URLs of the etcd v3 cluster ("http://HOST:2379", "https://HOST:2379" or ' +
+          '"HOST:PORT"); empty: no etcd. Requests fail over between them.',
+        default: [],
+        check: checkEndpoint,
+      }),
+      group: string({
+        doc: "Rollout group: hosts in the same group share slots, canaries and halts " +
+          "(letters, digits, dots and dashes, as FleetLock requires).",
+        default: "default",
+        check: (v) => /^[a-zA-Z0-9.-]+$/.test(v) ? undefined : "must match ^[a-zA-Z0-9.-]+$",
+      }),
+      id: string({
+        doc: "This host's id, unique in the group; empty: the host name.",
+        default: "",
+        example: "web-1",
+        check: (v) =>
+          /^\S{0,253}$/.test(v) ? undefined : "must be at most 253 characters, no spaces",
+      }),
+      max_concurrent: int({
+        doc: "How many hosts of the group may install an update at the same time.",
+        default: 1,
+        min: 1,
+        max: 10000,
+      }),
+      canaries: int({
+        doc: "How many hosts install a new version first; the others follow only after " +
+          "these ran it healthily for the soak time. The canaries are chosen by a stable " +
+          "hash of the host ids (`ysco fleet status` shows them); 0: no canaries.",
+        default: 1,
+        min: 0,
+        max: 10000,
+      }),
+      soak: duration({
+        doc: "How long the canaries must run a new version healthily before the other " +
+          "hosts may install it.",
+        default: HOUR,
+        zeroAllowed: true,
+      }),
+      lease_ttl: duration({
+        doc: "Lifetime of this host's etcd lease, renewed every third of it: when ysco " +
+          "dies, its slot and its entry in the group disappear after this time.",
+        default: 30 * SECOND,
+        min: 2 * SECOND,
+      }),
+      username: string({
+        doc: "etcd user, when etcd has authentication enabled; empty: none.",
+        default: "",
+        example: "ysco",
+      }),
+      password_file: string({
+        doc: "File with the etcd user's password, relative to the working directory. " +
+          "Trailing newlines are ignored.",
+        default: "",
+        example: "ys/etcd-password.txt",
+      }),
+      ca_file: string({
+        doc: "PEM file with the CA certificates of etcd's server certificates; empty: the " +
+          "system's roots. Setting it (or cert_file) makes HOST:PORT endpoints use https.",
+        default: "",
+      }),
+      cert_file: string({
+        doc: "PEM file with a client certificate for etcd (--client-cert-auth); empty: none.",
+        default: "",
+      }),
+      key_file: string({
+        doc: "PEM file with the client certificate's private key.",
+        default: "",
+      }),
+      fleetlock_url: string({
+        doc: "Base URL of a FleetLock server (as used by Zincati, e.g. airlock), instead of " +
+          "etcd: hosts take and release slots with POST /v1/pre-reboot and " +
+          "/v1/steady-state; canaries, soak and halts need etcd.",
+        default: "",
+        example: "",
+        check: checkHttpUrl,
+      }),
+    },
+  ),
 } satisfies Fields;
 
 /** The parsed configuration: every key present, defaults filled in, durations in ms. */
@@ -227,6 +311,10 @@ function checkHttpUrl(value: string): string | undefined {
   return url.protocol === "http:" || url.protocol === "https:"
     ? undefined
     : `URL scheme must be http or https, not "${url.protocol.slice(0, -1)}"`;
+}
+
+function checkEndpoint(value: string): string | undefined {
+  return /^[a-z]+:\/\//.test(value) ? checkHttpUrl(value) : checkHostPort(value);
 }
 
 function checkHostPort(value: string): string | undefined {

@@ -1,0 +1,233 @@
+/**
+ * Simulated hosts for the fleet tests and benchmark: each is the real coordination
+ * code (an EtcdGate with its own EtcdClient and lease) driving a pretend update
+ * cycle: report the running version, acquire a slot, "install" (a short pause), then
+ * report the new version healthy and release, or roll back. Also reads a group's
+ * history from etcd's revision log and checks the rollout rules against it.
+ *
+ * @module
+ */
+
+import { EtcdClient } from "../../src/fleet/etcd.ts";
+import { type EtcdGate, openEtcdGate } from "../../src/fleet/etcd_gate.ts";
+import type { FleetSlot } from "../../src/fleet/gate.ts";
+import {
+  groupKeys,
+  keyName,
+  parseHostState,
+  parseTargetName,
+  targetName,
+} from "../../src/fleet/layout.ts";
+import type { Release } from "../../src/state.ts";
+
+/** Settings shared by the simulated hosts of a group. */
+export interface SimSettings {
+  endpoints: string[];
+  group: string;
+  maxConcurrent: number;
+  canaries: number;
+  /** ms */
+  soak: number;
+  /** ms */
+  leaseTtl: number;
+  /** ms; short in tests so a stalled watch is noticed. */
+  recheck?: number;
+  /** ms */
+  retry?: number;
+  requestTimeout?: number;
+}
+
+/** One simulated host. */
+export interface SimHost extends AsyncDisposable {
+  id: string;
+  gate: EtcdGate;
+  client: EtcdClient;
+  /** The version the pretend service runs. */
+  running: Release;
+  /** Targets installed, in order (what "installed" means in these tests). */
+  installed: Release[];
+  /** Runs one update to target; resolves with what happened. */
+  update(
+    target: Release,
+    options?: { installMs?: number; fail?: boolean; signal?: AbortSignal },
+  ): Promise<"installed" | "rolled back">;
+}
+
+/** Starts a simulated host running `running`. */
+export function simHost(id: string, running: Release, s: SimSettings): SimHost {
+  const client = new EtcdClient({
+    endpoints: s.endpoints,
+    ...(s.requestTimeout ? { requestTimeout: s.requestTimeout } : {}),
+  });
+  const gate = openEtcdGate({
+    client,
+    closeClient: true,
+    group: s.group,
+    id,
+    maxConcurrent: s.maxConcurrent,
+    canaries: s.canaries,
+    soak: s.soak,
+    leaseTtl: s.leaseTtl,
+    recheck: s.recheck ?? 3000,
+    retry: s.retry ?? 200,
+  });
+  const host: SimHost = {
+    id,
+    gate,
+    client,
+    running,
+    installed: [],
+    async update(target, options = {}) {
+      const slot: FleetSlot = await gate.acquire(target, {
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      // The pretend install and health check take a moment, so that slots overlap.
+      await new Promise((r) => setTimeout(r, options.installMs ?? 50));
+      if (options.fail) {
+        gate.report({
+          ...host.running,
+          healthy: true,
+          lastError: "new version failed its health check",
+        });
+        await slot.rollback(`${target.version} failed its health check`);
+        return "rolled back";
+      }
+      host.installed.push(target);
+      host.running = target;
+      gate.report({ ...target, healthy: true, lastError: "" });
+      await slot.release();
+      return "installed";
+    },
+    async [Symbol.asyncDispose]() {
+      await gate.close();
+    },
+  };
+  gate.report({ ...running, healthy: true });
+  return host;
+}
+
+/** One change in a group's history. */
+export interface HistoryEvent {
+  revision: number;
+  type: "put" | "delete";
+  key: string;
+  value: string;
+  createRevision: number;
+}
+
+/** Every change under the group's prefix since the cluster started, in revision order. */
+export async function readHistory(client: EtcdClient, group: string): Promise<HistoryEvent[]> {
+  const prefix = groupKeys(group).prefix;
+  const marks = `${prefix}~end/`;
+  const end = `${marks}${crypto.randomUUID()}`;
+  await client.put(end, String(Date.now()));
+  const events: HistoryEvent[] = [];
+  const stop = new AbortController();
+  for await (
+    const batch of client.watch([{ key: prefix, prefix: true, startRevision: 1 }], stop.signal)
+  ) {
+    for (const ev of batch.events) {
+      if (ev.kv.key === end) {
+        stop.abort();
+        break;
+      }
+      if (ev.kv.key.startsWith(marks)) continue;
+      events.push({
+        revision: ev.kv.modRevision,
+        type: ev.type,
+        key: ev.kv.key,
+        value: ev.kv.value,
+        createRevision: ev.kv.createRevision,
+      });
+    }
+    if (stop.signal.aborted) break;
+  }
+  stop.abort();
+  await client.delete(end);
+  return events;
+}
+
+/** An install start found in the history: a host state put that begins `updating`. */
+export interface InstallStart {
+  revision: number;
+  id: string;
+  target: Release;
+  /** Hosts updating at that revision, this one included. */
+  concurrent: number;
+  /** The host's place in the queue at that revision (0-based). */
+  queuePosition: number;
+}
+
+/** What the history shows about a rollout. */
+export interface RolloutHistory {
+  starts: InstallStart[];
+  /** Largest number of hosts updating at one revision. */
+  maxConcurrent: number;
+  /** Revisions of soak marks per target name. */
+  soaked: Map<string, Array<{ revision: number; id: string }>>;
+  /** Revisions at which halts were written, per target name. */
+  halts: Map<string, number[]>;
+}
+
+/** Replays a group's history: install starts, concurrency, soak marks, halts. */
+export function replay(events: HistoryEvent[], group: string): RolloutHistory {
+  const g = groupKeys(group);
+  const updating = new Map<string, string>();
+  const queue = new Map<string, number>();
+  const starts: InstallStart[] = [];
+  const soaked = new Map<string, Array<{ revision: number; id: string }>>();
+  const halts = new Map<string, number[]>();
+  let max = 0;
+  for (const ev of events) {
+    if (ev.key.startsWith(g.queue)) {
+      if (ev.type === "put") queue.set(ev.key, ev.createRevision);
+      else queue.delete(ev.key);
+    } else if (ev.key.startsWith(g.hosts)) {
+      const id = keyName(ev.key);
+      const state = ev.type === "put" ? parseHostState(ev.value) : undefined;
+      const was = updating.get(id);
+      const now = state?.updating ? targetName(state.updating) : undefined;
+      if (now === undefined) updating.delete(id);
+      else updating.set(id, now);
+      if (now !== undefined && state?.updating && was !== now) {
+        const mine = queue.get(g.queue + encodeURIComponent(id));
+        const position = mine === undefined
+          ? -1
+          : [...queue.values()].filter((r) => r < mine).length;
+        starts.push({
+          revision: ev.revision,
+          id,
+          target: { version: state.updating.version, goVersion: state.updating.goVersion },
+          concurrent: updating.size,
+          queuePosition: position,
+        });
+      }
+      max = Math.max(max, updating.size);
+    } else if (ev.key.startsWith(g.targets) && ev.type === "put") {
+      const rest = ev.key.slice(g.targets.length);
+      const name = rest.slice(0, rest.indexOf("/"));
+      if (parseTargetName(name) === undefined) continue;
+      if (rest.endsWith("/halt")) halts.set(name, [...(halts.get(name) ?? []), ev.revision]);
+      else if (rest.includes("/soaked/")) {
+        soaked.set(name, [...(soaked.get(name) ?? []), {
+          revision: ev.revision,
+          id: keyName(ev.key),
+        }]);
+      }
+    }
+  }
+  return { starts, maxConcurrent: max, soaked, halts };
+}
+
+/** Polls cond every 50 ms until it is true; throws with what() after the deadline. */
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  what: () => string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting: ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,215 @@
+import { EtcdClient } from "../../src/fleet/etcd.ts";
+import { targetName } from "../../src/fleet/layout.ts";
+import { canaries } from "../../src/fleet/policy.ts";
+import { readFleetStatus, resumeFleet } from "../../src/fleet/status.ts";
+import type { Release } from "../../src/state.ts";
+import { assert, assertEquals } from "../_assert.ts";
+import { startEtcdCluster } from "../_etcd.ts";
+import { readHistory, replay, type SimHost, simHost, type SimSettings, waitFor } from "./_sim.ts";
+
+const V0: Release = { version: "v1.0.0", goVersion: "go1.23.4" };
+const V1: Release = { version: "v1.0.1", goVersion: "go1.23.4" };
+const V2: Release = { version: "v1.0.2", goVersion: "go1.23.4" };
+
+function settings(endpoints: string[], extra: Partial<SimSettings> = {}): SimSettings {
+  return {
+    endpoints,
+    group: "web",
+    maxConcurrent: 2,
+    canaries: 1,
+    soak: 500,
+    leaseTtl: 3000,
+    ...extra,
+  };
+}
+
+async function hosts(n: number, s: SimSettings): Promise<SimHost[] & AsyncDisposable> {
+  const list = Array.from({ length: n }, (_, i) => simHost(`host-${i}`, V0, s));
+  // Every host is registered before any of them decides who the canaries are.
+  await using client = new EtcdClient({ endpoints: s.endpoints });
+  await waitFor(
+    async () =>
+      (await client.range("/ysco/fleet/web/hosts/", { prefix: true, countOnly: true })).count === n,
+    () => `${n} hosts registered`,
+  );
+  return Object.assign(list, {
+    async [Symbol.asyncDispose]() {
+      await Promise.all(list.map((h) => h[Symbol.asyncDispose]()));
+    },
+  });
+}
+
+/** Checks the rules of a rollout of target to every host from etcd's history. */
+async function checkRollout(
+  endpoints: string[],
+  s: SimSettings,
+  ids: string[],
+  target: Release,
+): Promise<void> {
+  await using client = new EtcdClient({ endpoints });
+  const h = replay(await readHistory(client, s.group), s.group);
+  const starts = h.starts.filter((x) => targetName(x.target) === targetName(target));
+  assertEquals(starts.map((x) => x.id).sort(), [...ids].sort(), "every host installed once");
+  const [canary] = canaries(ids, s.canaries);
+  assertEquals(starts[0]?.id, canary, "the canary installs first");
+  const marks = h.soaked.get(targetName(target)) ?? [];
+  assertEquals(marks.map((m) => m.id), [canary], "the canary reported the soak");
+  const mark = marks[0]?.revision ?? Infinity;
+  assert((starts[0]?.revision ?? 0) < mark);
+  for (const x of starts.slice(1)) {
+    assert(
+      x.revision > mark,
+      `${x.id} started at revision ${x.revision}, before the soak mark ${mark}`,
+    );
+  }
+  for (const x of starts) {
+    assert(x.concurrent <= s.maxConcurrent, `${x.id}: ${x.concurrent} updating at once`);
+    assert(
+      x.queuePosition >= 0 && x.queuePosition < s.maxConcurrent,
+      `${x.id} started at queue position ${x.queuePosition}`,
+    );
+  }
+  assertEquals(h.maxConcurrent, s.maxConcurrent, "the slots were used in parallel");
+}
+
+Deno.test("gate: with max_concurrent 2 and one canary, the canary goes first and the rest follow its soak two at a time", async () => {
+  await using cluster = await startEtcdCluster();
+  const s = settings(cluster.endpoints);
+  await using group = await hosts(8, s);
+  const results = await Promise.all(group.map((h) => h.update(V1, { installMs: 400 })));
+  assertEquals(results, group.map(() => "installed"));
+  await checkRollout(cluster.endpoints, s, group.map((h) => h.id), V1);
+});
+
+Deno.test("gate: stopping one etcd member during a rollout changes nothing", async () => {
+  await using cluster = await startEtcdCluster();
+  const s = settings(cluster.endpoints, { requestTimeout: 2000 });
+  await using group = await hosts(6, s);
+  const rollout = Promise.all(group.map((h) => h.update(V1, { installMs: 300 })));
+  // Stop the member every client talks to first, once the canary holds its slot.
+  await waitFor(() => group.some((h) => h.gate.status().holding), () => "the canary's slot");
+  await cluster.stop(0);
+  assertEquals(await rollout, group.map(() => "installed"));
+  await checkRollout(cluster.endpoints.slice(1), s, group.map((h) => h.id), V1);
+});
+
+Deno.test("gate: a host that dies holding a slot frees it only when its lease expires", async () => {
+  await using cluster = await startEtcdCluster();
+  const s = settings(cluster.endpoints, { maxConcurrent: 1, canaries: 0 });
+  await using group = await hosts(2, s);
+  const [dead, next] = group;
+  assert(dead && next);
+  await dead.gate.acquire(V1);
+  // The process dies: no more keep-alives, nothing revoked.
+  await dead.gate.close({ revoke: false });
+  const waiting = next.update(V1);
+  await waitFor(
+    () => next.gate.status().waiting?.reason.startsWith("waiting for a slot") ?? false,
+    () => `queued behind the dead host: ${JSON.stringify(next.gate.status())}`,
+  );
+  assertEquals(await waiting, "installed");
+
+  await using client = new EtcdClient({ endpoints: cluster.endpoints });
+  const events = await readHistory(client, s.group);
+  const expired = events.find((e) => e.type === "delete" && e.key.endsWith(`/queue/${dead.id}`));
+  const start = replay(events, s.group).starts.find((x) => x.id === next.id);
+  assert(expired && start, "the dead host's queue key expired and the next host started");
+  // The lease took the dead host's state with it in the same revision.
+  assert(events.some((e) =>
+    e.type === "delete" && e.key.endsWith(`/hosts/${dead.id}`) &&
+    e.revision === expired.revision
+  ));
+  assert(start.revision > expired.revision, "the slot was not taken before the lease expired");
+});
+
+Deno.test("gate: a rollback halts the version for the group until an operator resumes it", async () => {
+  await using cluster = await startEtcdCluster();
+  const s = settings(cluster.endpoints);
+  await using group = await hosts(5, s);
+  const ids = group.map((h) => h.id);
+  const [canaryId] = canaries(ids, 1);
+  const canary = group.find((h) => h.id === canaryId);
+  assert(canary);
+  const others = group.filter((h) => h !== canary);
+  const rest = Promise.all(others.map((h) => h.update(V1)));
+  assertEquals(await canary.update(V1, { fail: true }), "rolled back");
+  await waitFor(
+    () => others.every((h) => h.gate.status().waiting?.reason.startsWith("halted:") ?? false),
+    () => `every host halted: ${others.map((h) => h.gate.status().waiting?.reason).join(" | ")}`,
+  );
+  await using client = new EtcdClient({ endpoints: cluster.endpoints });
+  const status = await readFleetStatus(client, {
+    group: s.group,
+    maxConcurrent: s.maxConcurrent,
+    canaries: s.canaries,
+    soak: s.soak,
+  });
+  assertEquals(status.targets.map((t) => [t.version, t.halt?.by, t.halt?.reason]), [
+    ["v1.0.1", canaryId, "v1.0.1 failed its health check"],
+  ]);
+  assertEquals(
+    status.hosts.find((h) => h.id === canaryId)?.lastError,
+    "v1.0.1 failed its health check",
+  );
+  assert(others.every((h) => h.installed.length === 0));
+
+  assertEquals((await resumeFleet(client, s.group, "v1.0.1")).map((h) => h.by), [canaryId]);
+  // The canary tries again, now successfully; the others follow after its soak.
+  assertEquals(await canary.update(V1), "installed");
+  assertEquals(await rest, others.map(() => "installed"));
+
+  const events = await readHistory(client, s.group);
+  const h = replay(events, s.group);
+  const resumed = events.find((e) => e.type === "delete" && e.key.endsWith("/halt"));
+  assert(resumed);
+  for (const x of h.starts.filter((x) => x.id !== canaryId)) {
+    assert(x.revision > resumed.revision, `${x.id} installed while halted`);
+  }
+});
+
+Deno.test("gate: a newer version is not blocked by the halt of an older one", async () => {
+  await using cluster = await startEtcdCluster();
+  const s = settings(cluster.endpoints, { soak: 200 });
+  await using group = await hosts(4, s);
+  const [canaryId] = canaries(group.map((h) => h.id), 1);
+  const canary = group.find((h) => h.id === canaryId);
+  assert(canary);
+  assertEquals(await canary.update(V1, { fail: true }), "rolled back");
+  assertEquals(
+    await Promise.all(group.map((h) => h.update(V2))),
+    group.map(() => "installed"),
+  );
+  assert(group.every((h) => h.running.version === "v1.0.2"));
+  await using client = new EtcdClient({ endpoints: cluster.endpoints });
+  const status = await readFleetStatus(client, {
+    group: s.group,
+    maxConcurrent: 2,
+    canaries: 1,
+    soak: 0,
+  });
+  // The old halt stays (visible, resumable) and keeps v1.0.1 out.
+  assertEquals(status.targets.filter((t) => t.halt).map((t) => t.version), ["v1.0.1"]);
+});
+
+Deno.test("gate: without an etcd quorum every host waits and nothing is installed", async () => {
+  await using cluster = await startEtcdCluster();
+  const s = settings(cluster.endpoints, { requestTimeout: 2000, canaries: 0 });
+  await using group = await hosts(4, s);
+  await cluster.stop(1);
+  await cluster.stop(2);
+  const rollout = Promise.all(group.map((h) => h.update(V1)));
+  await waitFor(
+    () => group.every((h) => !h.gate.status().connected && h.gate.status().waiting !== undefined),
+    () =>
+      `every host waiting on etcd: ${group.map((h) => JSON.stringify(h.gate.status())).join("\n")}`,
+  );
+  for (const h of group) {
+    assertEquals(h.installed, []);
+    assertEquals(h.gate.status().holding, undefined);
+    assert(/etcd/.test(h.gate.status().waiting?.reason ?? ""), h.gate.status().waiting?.reason);
+  }
+  // With the quorum back, the rollout goes on.
+  await cluster.start(1);
+  assertEquals(await rollout, group.map(() => "installed"));
+  assert(group.every((h) => h.gate.status().connected));
+});

@@ -67,8 +67,7 @@ export type Route = "latest" | "lookup" | "tile" | "download";
  *   endless zeros);
  * - "truncate": 200 and only the first half of the body;
  * - "corrupt": 200 and one byte changed (lookups: the record text; tiles: a hash;
- *   downloads: the middle of the gzip data);
- * - "no-partial" (tiles only): 404 for partial tiles, full tiles still served.
+ *   downloads: the middle of the gzip data).
  */
 export type Fault =
   | "hang"
@@ -77,8 +76,7 @@ export type Fault =
   | "status404"
   | "endless"
   | "truncate"
-  | "corrupt"
-  | "no-partial";
+  | "corrupt";
 
 /**
  * How tree notes are signed:
@@ -212,6 +210,8 @@ export class GobuildServer implements AsyncDisposable {
   signature: SignatureMode = "good";
   /** Every answered request, in order. */
   readonly requests: RequestRecord[] = [];
+  /** Called before each request is answered (e.g. to add a record on every lookup). */
+  onRequest: ((route: Route | "other") => void) | undefined = undefined;
 
   #server: Deno.HttpServer<Deno.NetAddr>;
   #signer: SignerKey;
@@ -304,7 +304,7 @@ export class GobuildServer implements AsyncDisposable {
     };
     const text = formatRecord(record);
     const id = this.addRecord(text);
-    const gz = join(this.#dir, `${id}.gz`);
+    const gz = join(this.#dir, `${id}-${crypto.randomUUID()}.gz`);
     const out = await Deno.open(gz, { write: true, createNew: true });
     await (await source()).pipeThrough(new CompressionStream("gzip")).pipeTo(out.writable);
     const key = buildSpecKey(record);
@@ -395,6 +395,7 @@ export class GobuildServer implements AsyncDisposable {
     const log = (status: number, bytes: number) =>
       this.requests.push({ route, path, status, bytes });
     if (req.method !== "GET") return this.#text(log, 405, "method not allowed\n");
+    this.onRequest?.(route);
     const fault = route === "other" ? undefined : this.faults[route];
     if (fault === "hang") {
       await this.#closed.promise;
@@ -449,7 +450,6 @@ export class GobuildServer implements AsyncDisposable {
       return this.#text(log, 400, "invalid tile syntax\n");
     }
     if (tile.height !== 8) return this.#text(log, 404, "only tiles of height 8\n");
-    if (fault === "no-partial" && tile.width < 256) return this.#text(log, 404, "not found\n");
     const size = this.#log.size;
     if (tile.level === -1) {
       if (tile.n * 256 + tile.width > size) return this.#text(log, 500, "tile beyond tree\n");

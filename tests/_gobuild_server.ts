@@ -64,7 +64,7 @@ export type Route = "latest" | "lookup" | "tile" | "download";
  * - "stall": status and half the body, then nothing until the server closes;
  * - "status500", "status404": that status with a text body;
  * - "endless": 200 and a body that never ends (for downloads: a valid gzip stream of
- *   endless zeros);
+ *   endless random data);
  * - "truncate": 200 and only the first half of the body;
  * - "corrupt": 200 and one byte changed (lookups: the record text; tiles: a hash;
  *   downloads: the middle of the gzip data).
@@ -522,7 +522,10 @@ export class GobuildServer implements AsyncDisposable {
     log(200, 0);
     const entry = this.requests[this.requests.length - 1] ?? record;
     const isClosed = () => this.#isClosed;
-    const chunk = new Uint8Array(64 * 1024).fill(gzip ? 0 : 0x61);
+    // Random bytes for gzip, so that compressed data flows at once; text otherwise.
+    const chunk = gzip
+      ? crypto.getRandomValues(new Uint8Array(64 * 1024))
+      : new Uint8Array(64 * 1024).fill(0x61);
     const source = new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull(c) {
         if (isClosed()) {

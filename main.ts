@@ -31,6 +31,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./src/cli/config.ts")).configDefaultsCommand,
   },
   {
+    name: "fetch",
+    summary: "look up a binary in the gobuild transparency log, verify it and download it",
+    load: async () => (await import("./src/cli/fetch.ts")).fetchCommand,
+  },
+  {
     name: "inspect",
     summary: "show the Go build information of binaries (module, version, Go version, platform)",
     load: async () => (await import("./src/cli/inspect.ts")).inspectCommand,

@@ -7,6 +7,7 @@
  */
 
 import { parseCapability } from "../supervise/capabilities.ts";
+import { verifierKeyProblem } from "../verify/verifier_key.ts";
 import {
   bool,
   duration,
@@ -52,10 +53,7 @@ export const configChecks: {
   verifierKey: (key: string) => string | undefined;
 } = {
   schedule: (entry) => entry.trim() === "" ? "empty schedule entry" : undefined,
-  verifierKey: (key) =>
-    /^[^+\s]+\+[0-9a-fA-F]{8}\+[A-Za-z0-9+/]+=*$/.test(key)
-      ? undefined
-      : "not a verifier key (NAME+HASH+BASE64)",
+  verifierKey: verifierKeyProblem,
 };
 
 /** The configuration schema, in the order `ysco config` prints it. */
@@ -191,6 +189,12 @@ export const CONFIG_SCHEMA = {
       default: "",
       example: "https://beta.gobuilds.org/tlog",
       check: checkHttpUrl,
+    }),
+    timeout: duration({
+      doc: "Limit for each request to the log and for each download; gobuild may build a " +
+        "binary on demand, which takes minutes.",
+      default: 10 * MINUTE,
+      min: SECOND,
     }),
   }),
   links: tables(

@@ -8,10 +8,14 @@
 
 // deno-lint-ignore-file no-console -- benchmarks print their tables
 
+import { benchDownload } from "./download.ts";
 import { benchInspect } from "./inspect.ts";
+import { benchTlog } from "./tlog.ts";
 
 const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   inspect: benchInspect,
+  download: benchDownload,
+  tlog: benchTlog,
 };
 
 const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);

@@ -125,7 +125,25 @@ async function download(
     file = await Deno.open(path, { write: true, createNew: true, mode: 0o666 });
     const hash = createHash("sha256");
     let size = 0;
-    const reader = res.body.pipeThrough(new DecompressionStream("gzip")).getReader();
+    // The body goes through the decompressor by hand, so that each chunk's memory can
+    // be released as soon as it is used (see release()).
+    const body = res.body.getReader();
+    const gunzip = new DecompressionStream("gzip");
+    const input = gunzip.writable.getWriter();
+    const pump = (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await body.read();
+          if (done) break;
+          await input.write(value);
+          release(value);
+        }
+        await input.close();
+      } catch (err) {
+        await input.abort(err).catch(() => {});
+      }
+    })();
+    const reader = gunzip.readable.getReader();
     try {
       for (;;) {
         let chunk: ReadableStreamReadResult<Uint8Array>;
@@ -143,9 +161,12 @@ async function download(
         }
         hash.update(chunk.value);
         await writeAll(file, chunk.value);
+        release(chunk.value);
       }
     } finally {
       reader.cancel().catch(() => {});
+      body.cancel().catch(() => {});
+      await pump;
     }
     const digest = new Uint8Array(hash.digest());
     const sum = binarySum(digest);
@@ -204,6 +225,22 @@ async function applyMode(file: Deno.FsFile, path: string, reference?: string): P
   const mode = current | ((current & 0o444) / 4); // execute wherever read is allowed
   await Deno.chmod(path, mode);
   return mode;
+}
+
+/**
+ * Frees a chunk's memory now by detaching its buffer, instead of at V8's next full
+ * collection, which lets some 64 MB of dead buffers pile up first: this keeps a
+ * download's memory bounded. Only buffers that the chunk covers whole are detached.
+ */
+function release(chunk: Uint8Array): void {
+  const buffer = chunk.buffer;
+  if (!(buffer instanceof ArrayBuffer)) return;
+  if (chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength) return;
+  try {
+    buffer.transfer(0);
+  } catch {
+    // not detachable: the collector frees it later
+  }
 }
 
 async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {

@@ -93,15 +93,8 @@ async function download(
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   const doFetch = options.fetch ?? fetch;
   const fail = (what: string, cause?: unknown): never => {
-    if (timeout.aborted) {
-      throw new Error(
-        `Cannot download binary "${url}": no complete answer within ${timeoutMs} ms`,
-        {
-          cause,
-        },
-      );
-    }
-    throw new Error(`Cannot download binary "${url}": ${what}`, { cause });
+    const state = timeout.aborted ? `no complete answer within ${timeoutMs} ms` : what;
+    throw new Error(`Cannot download binary "${url}": ${state}`, { cause });
   };
 
   let res: Response | undefined;

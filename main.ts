@@ -41,6 +41,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./src/cli/fleet.ts")).fleetCommand,
   },
   {
+    name: "fetch",
+    summary: "look up a binary in the gobuild transparency log, verify it and download it",
+    load: async () => (await import("./src/cli/fetch.ts")).fetchCommand,
+  },
+  {
     name: "inspect",
     summary: "show the Go build information of binaries (module, version, Go version, platform)",
     load: async () => (await import("./src/cli/inspect.ts")).inspectCommand,

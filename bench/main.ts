@@ -20,6 +20,14 @@ const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   schedule: benchSchedule,
   discover: benchDiscover,
   fleet: benchFleet,
+import { benchDownload } from "./download.ts";
+import { benchInspect } from "./inspect.ts";
+import { benchTlog } from "./tlog.ts";
+
+const BENCHMARKS: Record<string, () => Promise<boolean>> = {
+  inspect: benchInspect,
+  download: benchDownload,
+  tlog: benchTlog,
 };
 
 const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);

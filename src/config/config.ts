@@ -8,6 +8,7 @@
 
 import { checkScheduleEntry } from "../decide/schedule.ts";
 import { parseCapability } from "../supervise/capabilities.ts";
+import { verifierKeyProblem } from "../verify/verifier_key.ts";
 import {
   bool,
   duration,
@@ -47,18 +48,6 @@ export const DEFAULT_VERIFIER_KEY =
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
-
-/** Checks of values whose parsers live with the stages that use them; set by those stages. */
-export const configChecks: {
-  schedule: (entry: string) => string | undefined;
-  verifierKey: (key: string) => string | undefined;
-} = {
-  schedule: checkScheduleEntry,
-  verifierKey: (key) =>
-    /^[^+\s]+\+[0-9a-fA-F]{8}\+[A-Za-z0-9+/]+=*$/.test(key)
-      ? undefined
-      : "not a verifier key (NAME+HASH+BASE64)",
-};
 
 /** The configuration schema, in the order `ysco config` prints it. */
 export const CONFIG_SCHEMA = {
@@ -155,7 +144,7 @@ export const CONFIG_SCHEMA = {
         '9-12", "18-21", "tu-th,sa" or with minutes "mo-fr 09:30-17:00"; empty: any time.',
       default: [],
       example: ["mo-fr 9-17", "sa 10-12"],
-      check: (entry) => configChecks.schedule(entry),
+      check: checkScheduleEntry,
     }),
     timezone: string({
       doc: 'Time zone of the schedule, an IANA name like "Europe/Amsterdam"; empty: local time.',
@@ -185,7 +174,7 @@ export const CONFIG_SCHEMA = {
     verifier_key: string({
       doc: "Verifier key of the gobuild transparency log; every binary must be in this log.",
       default: DEFAULT_VERIFIER_KEY,
-      check: (key) => configChecks.verifierKey(key),
+      check: verifierKeyProblem,
     }),
     base_url: string({
       doc: 'Base URL of the log (".../tlog"); empty: derived from the key\'s name ' +
@@ -193,6 +182,12 @@ export const CONFIG_SCHEMA = {
       default: "",
       example: "https://beta.gobuilds.org/tlog",
       check: checkHttpUrl,
+    }),
+    timeout: duration({
+      doc: "Limit for each request to the log and for each download; gobuild may build a " +
+        "binary on demand, which takes minutes.",
+      default: 10 * MINUTE,
+      min: SECOND,
     }),
   }),
   links: tables(

@@ -206,7 +206,10 @@ Deno.test("gate: without an etcd quorum every host waits and nothing is installe
   for (const h of group) {
     assertEquals(h.installed, []);
     assertEquals(h.gate.status().holding, undefined);
-    assert(/etcd/.test(h.gate.status().waiting?.reason ?? ""), h.gate.status().waiting?.reason ?? "not waiting");
+    assert(
+      /etcd/.test(h.gate.status().waiting?.reason ?? ""),
+      h.gate.status().waiting?.reason ?? "not waiting",
+    );
   }
   // With the quorum back, the rollout goes on.
   await cluster.start(1);

@@ -9,25 +9,22 @@
 // deno-lint-ignore-file no-console -- benchmarks print their tables
 
 import { benchDiscover } from "./discover.ts";
+import { benchDownload } from "./download.ts";
 import { benchFleet } from "./fleet.ts";
 import { benchInspect } from "./inspect.ts";
 import { benchRun } from "./run.ts";
 import { benchSchedule } from "./schedule.ts";
+import { benchTlog } from "./tlog.ts";
 
+/** Benchmarks by name, in pipeline order. */
 const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   inspect: benchInspect,
   run: benchRun,
-  schedule: benchSchedule,
   discover: benchDiscover,
-  fleet: benchFleet,
-import { benchDownload } from "./download.ts";
-import { benchInspect } from "./inspect.ts";
-import { benchTlog } from "./tlog.ts";
-
-const BENCHMARKS: Record<string, () => Promise<boolean>> = {
-  inspect: benchInspect,
+  schedule: benchSchedule,
   download: benchDownload,
   tlog: benchTlog,
+  fleet: benchFleet,
 };
 
 const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);

@@ -15,6 +15,7 @@ import { benchInspect } from "./inspect.ts";
 import { benchRun } from "./run.ts";
 import { benchSchedule } from "./schedule.ts";
 import { benchTlog } from "./tlog.ts";
+import { benchUpdate } from "./update.ts";
 
 /** Benchmarks by name, in pipeline order. */
 const BENCHMARKS: Record<string, () => Promise<boolean>> = {
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   schedule: benchSchedule,
   download: benchDownload,
   tlog: benchTlog,
+  update: benchUpdate,
   fleet: benchFleet,
 };
 

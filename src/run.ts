@@ -1,7 +1,8 @@
 /**
  * `ysco run`: the wiring. Loads the configuration and state, checks the service
- * binary and the user it runs as, starts the service under the supervisor, and
- * exits with the service's exit code.
+ * binary and the user it runs as, sets up metrics, fleet coordination and the web
+ * servers, and hands the service to the updater, which runs it, keeps it up to date
+ * and says when ysco exits (with the service's exit code).
  *
  * @module
  */
@@ -23,6 +24,13 @@ import {
   resolveCredentials,
 } from "./supervise/credentials.ts";
 import { Supervisor } from "./supervise/supervisor.ts";
+import { discoverModule, discoverToolchains } from "./discover/mod.ts";
+import { type FleetGate, openFleetGate } from "./fleet/mod.ts";
+import { createGobuildFetcher } from "./update/gobuild_fetcher.ts";
+import { type Discovery, Updater } from "./update/updater.ts";
+import { createAdminApp, createMetricsApp } from "./web/app.ts";
+import { YSCO_VERSION } from "./ysco_version.ts";
+import { createYscoMetrics, type YscoMetrics } from "./ysco_metrics.ts";
 
 /** What `ysco run` was asked to do. */
 export interface RunOptions {
@@ -36,6 +44,8 @@ export interface RunOptions {
   /** The service binary, an explicit path. */
   cmd: string;
   args: string[];
+  /** ysco's own command line, shown on the admin page. */
+  argv: string[];
 }
 
 /** Environment variables ysco uses for itself and never passes to the service. */
@@ -78,8 +88,9 @@ export async function runService(o: RunOptions): Promise<number> {
   const log = createLogger();
   const configFile = join(o.dir, "ysco.toml");
   let config: Config;
+  let password: string;
   try {
-    ({ config } = await loadConfig(configFile));
+    ({ config, password } = await loadConfig(configFile));
   } catch (err) {
     if (err instanceof ConfigError) {
       log.error("cannot load configuration", { file: configFile, err: err.message });
@@ -115,6 +126,7 @@ export async function runService(o: RunOptions): Promise<number> {
   }
 
   log.info("ysco starting", {
+    version: YSCO_VERSION,
     svc: buildInfo.path,
     svcversion: `${buildInfo.main.version}/${buildInfo.goVersion}`,
     goos: buildInfo.goos,
@@ -123,6 +135,16 @@ export async function runService(o: RunOptions): Promise<number> {
     metricsaddr: o.addr || o.metricsAddr || undefined,
   });
   if (state.pauseReason !== "") log.warn("automatic updates paused", { reason: state.pauseReason });
+
+  const metrics = createYscoMetrics();
+  metrics.selfVersion.setOnly({ version: YSCO_VERSION });
+  let gate: FleetGate | undefined;
+  try {
+    gate = await openFleetGate(config.fleet, { logger: log });
+  } catch (err) {
+    log.error("cannot set up fleet coordination", { err: errorMessage(err) });
+    return 1;
+  }
 
   const env = Deno.env.toObject();
   for (const key of PRIVATE_ENV) delete env[key];
@@ -134,19 +156,101 @@ export async function runService(o: RunOptions): Promise<number> {
     env,
     log,
   });
-  using _signals = supervisor.forwardSignals();
-  const proc = supervisor.start();
-  const status = await proc.status;
-  if (status.code === 0) {
-    log.info("service finished without error, quitting");
-  } else {
-    log.error("service quit, so will we", {
-      exitcode: status.code,
-      ...(status.signal ? { signal: status.signal } : {}),
-      ...(status.startError ? { err: status.startError } : {}),
-    });
+  const updater = new Updater({
+    dir: o.dir,
+    cmd: o.cmd,
+    supervisor,
+    buildInfo,
+    config,
+    state,
+    log,
+    metrics,
+    discovery: DISCOVERY,
+    fetcher: createGobuildFetcher(o.dir, log, metrics),
+    ...(gate ? { gate } : {}),
+  });
+
+  let servers: Deno.HttpServer[];
+  try {
+    servers = startWebServers(o, { updater, password, metrics, log });
+  } catch (err) {
+    log.error("cannot start web server", { err: errorMessage(err) });
+    await gate?.close();
+    return 1;
   }
-  return status.code;
+  using _signals = supervisor.forwardSignals();
+  try {
+    return await updater.run();
+  } finally {
+    await Promise.all(servers.map((s) => s.shutdown()));
+    await gate?.close();
+  }
+}
+
+/** Discovery through gopherwatch DNS and the Go module proxy, per `[monitor]`. */
+const DISCOVERY: Discovery = {
+  module: (modPath, current, config, onMethodError) =>
+    discoverModule(modPath, {
+      monitor: config.monitor,
+      onMethodError,
+      current,
+      policy: config.policy.service,
+    }),
+  toolchains: (config, onMethodError) =>
+    discoverToolchains({ monitor: config.monitor, onMethodError }),
+};
+
+/**
+ * Starts the admin and metrics servers of -addr, -adminaddr and -metricsaddr: one
+ * server when the addresses are the same, none without addresses.
+ * @throws Error when an address cannot be listened on
+ */
+function startWebServers(
+  o: RunOptions,
+  deps: { updater: Updater; password: string; metrics: YscoMetrics; log: Logger },
+): Deno.HttpServer[] {
+  const adminAddr = o.addr || o.adminAddr;
+  const metricsAddr = o.addr || o.metricsAddr;
+  const servers: Deno.HttpServer[] = [];
+  const serve = (addr: string, handler: Deno.ServeHandler, what: string) => {
+    const { hostname, port } = splitHostPort(addr);
+    servers.push(Deno.serve({
+      hostname,
+      port,
+      onListen: (a) => deps.log.info(`${what} listening`, { addr: `${a.hostname}:${a.port}` }),
+      onError: (err) => {
+        deps.log.error("http handler", { err: errorMessage(err) });
+        return new Response("500 - Internal Server Error\n", { status: 500 });
+      },
+    }, handler));
+  };
+  if (adminAddr !== "") {
+    const app = createAdminApp({
+      actions: deps.updater,
+      password: deps.password,
+      dir: o.dir,
+      argv: o.argv,
+      registry: deps.metrics.registry,
+      serveMetrics: adminAddr === metricsAddr,
+      yscoVersion: YSCO_VERSION,
+      log: deps.log,
+    });
+    serve(
+      adminAddr,
+      app.fetch,
+      adminAddr === metricsAddr ? "admin and metrics web server" : "admin web server",
+    );
+  }
+  if (metricsAddr !== "" && metricsAddr !== adminAddr) {
+    serve(metricsAddr, createMetricsApp(deps.metrics.registry).fetch, "metrics web server");
+  }
+  return servers;
+}
+
+function splitHostPort(addr: string): { hostname: string; port: number } {
+  const i = addr.lastIndexOf(":");
+  const host = addr.slice(0, i).replace(/^\[(.*)\]$/, "$1");
+  return { hostname: host === "" ? "0.0.0.0" : host, port: Number(addr.slice(i + 1)) };
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 
 import { join } from "node:path";
+import { writeFileAtomic } from "./atomic_file.ts";
 import { errorMessage } from "./errors.ts";
 
 /** Which program an update is for: the managed service or ysco itself. */
@@ -142,23 +143,12 @@ export async function readState(dir: string): Promise<State> {
  */
 export async function writeState(dir: string, state: State): Promise<void> {
   const path = statePath(dir);
-  const tmp = join(dir, `.${FILE}.${crypto.randomUUID()}.tmp`);
-  const data = new TextEncoder().encode(
-    JSON.stringify({ version: FORMAT_VERSION, ...state }, null, "\t") + "\n",
-  );
   try {
-    const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
-    try {
-      let written = 0;
-      while (written < data.length) written += await file.write(data.subarray(written));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-    await syncDir(dir);
+    await writeFileAtomic(
+      path,
+      JSON.stringify({ version: FORMAT_VERSION, ...state }, null, "\t") + "\n",
+    );
   } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
     throw new StateError(`Cannot write state file ${path}: ${errorMessage(err)}`, { cause: err });
   }
 }
@@ -166,16 +156,6 @@ export async function writeState(dir: string, state: State): Promise<void> {
 /** Adds an entry to the history, dropping the oldest beyond HISTORY_LIMIT. */
 export function withHistory(state: State, entry: HistoryEntry): State {
   return { ...state, history: [...state.history, entry].slice(-HISTORY_LIMIT) };
-}
-
-/** Makes a rename in dir durable by syncing the directory itself. */
-export async function syncDir(dir: string): Promise<void> {
-  const d = await Deno.open(dir, { read: true });
-  try {
-    await d.sync();
-  } finally {
-    d.close();
-  }
 }
 
 /** Returns a description of what is wrong with a parsed state file, or undefined. */

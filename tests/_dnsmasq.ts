@@ -28,6 +28,8 @@ export interface DnsmasqOptions {
   a?: string[];
   /** Zones dnsmasq answers for itself: unknown names under them give NXDOMAIN. @default ["l.gopherwatch.org"] */
   zones?: string[];
+  /** The port, e.g. to start a new dnsmasq with other records where an old one served. @default a free port */
+  port?: number;
 }
 
 /** A running dnsmasq. */
@@ -41,7 +43,7 @@ export interface Dnsmasq extends AsyncDisposable {
 export async function startDnsmasq(options: DnsmasqOptions = {}): Promise<Dnsmasq> {
   for (let attempt = 0;; attempt++) {
     try {
-      return await tryStart(options, await freePort());
+      return await tryStart(options, options.port ?? await freePort());
     } catch (err) {
       // Another process may have taken the port between freePort() and dnsmasq's bind.
       if (attempt >= 4) throw err;

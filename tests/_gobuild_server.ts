@@ -490,9 +490,12 @@ export class GobuildServer implements AsyncDisposable {
       return new Response(half.slice(), { headers });
     }
     if (fault === "corrupt" && type === "application/gzip") {
+      // Flip a bit of the CRC-32 in the gzip trailer: the data decompresses to the
+      // right bytes, and only the integrity check tells (corrupting deflate data can
+      // decode to garbage of any length instead, which the size check catches).
       body = body.slice();
-      const at = Math.floor(body.length / 2);
-      body[at] = (body[at] ?? 0) ^ 0xff;
+      const at = body.length - 8;
+      body[at] = (body[at] ?? 0) ^ 0x01;
     }
     if (fault === "stall") {
       const half = body.subarray(0, Math.floor(body.length / 2));

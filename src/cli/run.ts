@@ -6,6 +6,7 @@
 
 import { UsageError } from "../errors.ts";
 import { runService } from "../run.ts";
+import { selfPath } from "../self_path.ts";
 import type { Command } from "./command.ts";
 import { formatFlags, parseFlags } from "./flags.ts";
 
@@ -73,6 +74,7 @@ ${formatFlags(RUN_FLAGS)}`,
       metricsAddr: flags.metricsaddr,
       cmd,
       args: serviceArgs,
+      argv: [selfPath(), "run", ...args],
     });
   },
 };

@@ -163,6 +163,39 @@ export const CONFIG_SCHEMA = {
         "by a newer one.",
       default: false,
     }),
+    health_url: string({
+      doc: 'URL ysco polls after starting a new version (e.g. "http://127.0.0.1:8080/healthz"): ' +
+        "it must answer 2xx within health_timeout, else ysco rolls back. Empty: only the " +
+        "rule that a new version must not exit within 5s applies.",
+      default: "",
+      example: "http://127.0.0.1:8080/healthz",
+      check: checkHttpUrl,
+    }),
+    health_timeout: duration({
+      doc: "How long a new version may take to answer health_url with 2xx.",
+      default: 30 * SECOND,
+      min: SECOND,
+    }),
+    soak: duration({
+      doc: "How long a new version must stay up (and healthy, with health_url) before the " +
+        "update counts as done and the next may start; a failure within it rolls back. " +
+        "At least the 5s of the quick-exit rule.",
+      default: 5 * SECOND,
+      min: 5 * SECOND,
+    }),
+    before: string({
+      doc: "Command (run by /bin/sh) before an update; a failure cancels the update. The " +
+        "environment has YSCO_WHICH, YSCO_MODULE, YSCO_FROM_VERSION, YSCO_FROM_GOVERSION, " +
+        "YSCO_TO_VERSION and YSCO_TO_GOVERSION.",
+      default: "",
+      example: "logger -t ysco about to update $YSCO_MODULE to $YSCO_TO_VERSION",
+    }),
+    after: string({
+      doc: "Command (run by /bin/sh) after an update, with the same environment plus " +
+        "YSCO_OUTCOME (installed, rolled back or failed) and YSCO_REASON.",
+      default: "",
+      example: "logger -t ysco update of $YSCO_MODULE: $YSCO_OUTCOME",
+    }),
     stop_timeout: duration({
       doc: "How long to wait for the service to exit after SIGTERM before killing its " +
         "process group with SIGKILL.",

@@ -269,11 +269,11 @@ export function formatWait(ms: number): string {
   return `${m}m ${s % 60}s`;
 }
 
-/** Time of the last failed scheduled (not manual) update in the history, in ms. */
+/** Time of the last failed or cancelled scheduled (not manual) update in the history, in ms. */
 function lastScheduledFailure(state: Pick<State, "history">): number | undefined {
   for (let i = state.history.length - 1; i >= 0; i--) {
     const h = state.history[i];
-    if (h !== undefined && h.outcome === "failed" && !h.manual) {
+    if (h !== undefined && (h.outcome === "failed" || h.outcome === "cancelled") && !h.manual) {
       const t = Date.parse(h.time);
       return Number.isNaN(t) ? undefined : t;
     }

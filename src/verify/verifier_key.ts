@@ -34,6 +34,7 @@ export function parseVerifierKey(text: string): VerifierKey {
   const fail = (reason: string): never => {
     throw new SyntaxError(`Cannot parse verifier key "${text}": ${reason}`);
   };
+  if (text.split("+").length < 3) fail("want NAME+HASH+KEY");
   const [name, rest] = chop(text, "+");
   const [hash16, key64] = chop(rest, "+");
   if (!isValidKeyName(name)) {

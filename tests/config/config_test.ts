@@ -134,7 +134,7 @@ Deno.test("parseConfig() names the key and line of every problem", () => {
       'ysco.toml:3: policy.service: must be one of "patch", "minor", "manual", not "major"',
     ]],
     ['auth_file = "x"\n[gobuild]\nverifier_key = "nonsense"', [
-      "ysco.toml:3: gobuild.verifier_key: not a verifier key (NAME+HASH+BASE64)",
+      "ysco.toml:3: gobuild.verifier_key: want NAME+HASH+KEY",
     ]],
     ['auth_file = "x"\n[[links]]\ntext = "no url"', [
       "ysco.toml:2: links[0].url: required key is missing",

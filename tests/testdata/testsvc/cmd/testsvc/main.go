@@ -12,6 +12,7 @@
 //	TESTSVC_CHILD=1           start a child process (in the same process group) that
 //	                          ignores SIGTERM, to test that stopping kills the group
 //	TESTSVC_ONLY_VERSION=v1.0.1  apply the above only when running that version
+//	TESTSVC_EXIT_IF_EXISTS=FILE  exit with code 4 at start when FILE exists (any version)
 //
 // It is written for Go 1.15 and later, so that an old toolchain can build it too.
 package main
@@ -55,6 +56,13 @@ func main() {
 	}
 	logf := func(format string, args ...interface{}) {
 		fmt.Printf("testsvc %s: %s\n", version, fmt.Sprintf(format, args...))
+	}
+
+	if f := os.Getenv("TESTSVC_EXIT_IF_EXISTS"); f != "" {
+		if _, err := os.Stat(f); err == nil {
+			logf("%s exists, exiting with code 4", f)
+			os.Exit(4)
+		}
 	}
 
 	ignoreTerm := env("TESTSVC_IGNORE_TERM") == "1"

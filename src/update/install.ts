@@ -1,0 +1,128 @@
+/**
+ * Installing a binary at the service's path (CMD): when CMD is a symlink, a new
+ * symlink is created next to it and renamed over it (atomic); when CMD is a regular
+ * file, the current file is kept under its versioned name through a hard link and
+ * the new binary is renamed over CMD (atomic as well). At no moment is CMD missing.
+ *
+ * @module
+ */
+
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { errorMessage } from "../errors.ts";
+import { syncDir } from "../atomic_file.ts";
+
+/** What an install did. */
+export interface Installed {
+  /** Absolute path of the binary CMD ran before: the symlink's old target, or the moved-aside file. */
+  previous: string;
+  /** Whether CMD is a symlink. */
+  symlink: boolean;
+}
+
+/**
+ * The file name of an installed version: `<name>-<version>-<goversion>[.exe]`, with
+ * name the last element of the package directory, or of the module path for "/".
+ */
+export function versionFileName(
+  modPath: string,
+  pkgDir: string,
+  version: string,
+  goVersion: string,
+  goos = "linux",
+): string {
+  const name = pkgDir !== "/" && pkgDir !== "" ? basename(pkgDir) : basename(modPath);
+  return `${name}-${version}-${goVersion}${goos === "windows" ? ".exe" : ""}`;
+}
+
+/**
+ * The absolute path CMD currently runs: a symlink's target (relative targets
+ * resolved against the symlink's own directory, fixing the original) or CMD itself.
+ */
+export async function currentBinary(cmd: string, cwd = Deno.cwd()): Promise<string> {
+  const abs = isAbsolute(cmd) ? cmd : resolve(cwd, cmd);
+  const info = await Deno.lstat(abs);
+  if (!info.isSymlink) return abs;
+  const target = await Deno.readLink(abs);
+  return isAbsolute(target) ? target : resolve(dirname(abs), target);
+}
+
+/**
+ * Makes CMD run binary (a file in CMD's directory). For a regular CMD, the current
+ * file stays available as `asideName` (or that name with a random suffix when taken).
+ * @throws Error naming the paths; CMD is unchanged then
+ */
+export async function installBinary(
+  binary: string,
+  cmd: string,
+  asideName: string,
+  cwd = Deno.cwd(),
+): Promise<Installed> {
+  const cmdAbs = isAbsolute(cmd) ? cmd : resolve(cwd, cmd);
+  const dir = dirname(cmdAbs);
+  const info = await Deno.lstat(cmdAbs);
+  if (info.isSymlink) {
+    const previous = await currentBinary(cmdAbs);
+    const target = dirname(binary) === dir ? basename(binary) : binary;
+    const tmp = join(dir, `.${basename(cmdAbs)}.${crypto.randomUUID()}.tmp`);
+    try {
+      await Deno.symlink(target, tmp);
+      await Deno.rename(tmp, cmdAbs);
+      await syncDir(dir);
+    } catch (err) {
+      await Deno.remove(tmp).catch(() => {});
+      throw new Error(`Cannot point symlink ${cmdAbs} to ${target}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    return { previous, symlink: true };
+  }
+  let aside = join(dir, asideName);
+  if (await exists(aside)) aside = `${aside}.${crypto.randomUUID().slice(0, 12)}`;
+  try {
+    await Deno.link(cmdAbs, aside);
+  } catch (err) {
+    throw new Error(`Cannot keep current binary ${cmdAbs} as ${aside}: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+  try {
+    await Deno.rename(binary, cmdAbs);
+    await syncDir(dir);
+  } catch (err) {
+    await Deno.remove(aside).catch(() => {});
+    throw new Error(`Cannot move new binary ${binary} to ${cmdAbs}: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+  return { previous: aside, symlink: false };
+}
+
+/**
+ * Removes a previous binary that is no longer needed: never CMD's current binary or
+ * one of keep. Returns whether a file was removed.
+ */
+export async function removeOldBinary(
+  path: string,
+  cmd: string,
+  keep: readonly string[],
+): Promise<boolean> {
+  if (path === "" || keep.includes(path)) return false;
+  if ((await currentBinary(cmd)) === path) return false;
+  try {
+    await Deno.remove(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}

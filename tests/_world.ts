@@ -17,7 +17,7 @@ import { goBuild, goProxyDir, type GoToolchain, TESTSVC, TESTSVC_VERSIONS } from
 import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
 import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
-import { freePort, httpText, poll, type Proc, startYsco } from "./_process.ts";
+import { freePort, httpText, poll, Proc, startYsco } from "./_process.ts";
 import { installService, TEST_PASSWORD, writeYsDir } from "./_service.ts";
 import { type TempDir, tempDir } from "./_util.ts";
 
@@ -63,7 +63,7 @@ export interface World extends AsyncDisposable {
    * Starts `ysco run` and waits until the service answers; flags replace the default
    * `-addr 127.0.0.1:ADMINPORT`.
    */
-  startYsco(env?: Record<string, string>, flags?: string[]): Promise<Proc>;
+  startYsco(env?: Record<string, string>, flags?: string[], program?: string): Promise<Proc>;
   /** What the service answers on "/" (module, version, Go version), or undefined. */
   serviceVersion(): Promise<string | undefined>;
   /** Waits until the service answers with version and goVersion. */
@@ -140,11 +140,11 @@ stop_timeout = "5s"
     async configure(extra = "") {
       await writeYsDir(tmp.path, mergeToml(baseConfig, extra));
     },
-    async startYsco(env = {}, flags = ["-addr", `127.0.0.1:${adminPort}`]) {
-      const proc = startYsco(["run", ...flags, cmd, "-addr", `127.0.0.1:${servicePort}`], {
-        cwd: tmp.path,
-        env,
-      });
+    async startYsco(env = {}, flags = ["-addr", `127.0.0.1:${adminPort}`], program?: string) {
+      const args = ["run", ...flags, cmd, "-addr", `127.0.0.1:${servicePort}`];
+      const proc = program === undefined
+        ? startYsco(args, { cwd: tmp.path, env })
+        : new Proc(program, args, { cwd: tmp.path, env });
       world.ysco = proc;
       await poll("the service answering", () => world.serviceVersion(), 30_000);
       await poll(

@@ -39,6 +39,18 @@ import type { ExitStatus, ServiceProcess, Supervisor } from "../supervise/superv
 import { compareGoVersion } from "../version/goversion.ts";
 import { compareSemver } from "../version/semver.ts";
 import type { YscoMetrics } from "../ysco_metrics.ts";
+import { METHOD_TIMEOUT_MS } from "../discover/mod.ts";
+import { dupInheritable, execve, findConnectionFd, writeAndClose } from "../self/exec.ts";
+import { feedMark, filesFor } from "../self/feed.ts";
+import {
+  checkRuns,
+  downloadRelease,
+  EXEC_ENV,
+  execAnswer,
+  type ExecState,
+  fetchFeed,
+} from "../self/release.ts";
+import { SELF_ENV } from "../self_path.ts";
 import { waitHealthy } from "./health.ts";
 import { runHook } from "./hooks.ts";
 import { currentBinary, installBinary, removeOldBinary, versionFileName } from "./install.ts";
@@ -113,10 +125,36 @@ export interface UpdaterOptions {
   fetcher: Fetcher;
   /** Fleet coordination, when `[fleet]` is configured. */
   gate?: FleetGate;
+  /** ysco itself, for self-updates. */
+  self: SelfInfo;
+  /** Set when this process replaced an older ysco: the service to take over. */
+  exec?: ExecState;
   /** The clock. @default Date.now */
   now?: () => number;
   /** Random numbers in [0, 1), for jitter. @default Math.random */
   random?: () => number;
+}
+
+/** ysco itself, as self-updates need it. */
+export interface SelfInfo {
+  /** ysco's version. */
+  version: string;
+  /** The path ysco was started as (argv[0]; the `ysco` symlink in a deployment). */
+  path: string;
+  /** ysco's whole command line, used again when it replaces itself. */
+  argv: string[];
+  /** Its platform as release feeds name it: "linux-amd64". */
+  platform: string;
+}
+
+/** Where the answer to an update request goes when ysco replaces itself meanwhile. */
+export interface Handoff {
+  /** The client's address, to find the connection's descriptor. */
+  remote: { hostname: string; port: number };
+  /** The server's port (local side of the connection). */
+  localPort: number;
+  /** A form (redirect to the page) or the API (plain text). */
+  redirect: boolean;
 }
 
 /** Thrown when an update is requested while another is in progress. */
@@ -132,6 +170,8 @@ export interface UpdateRequest extends Release {
   which: Which;
   /** Requested by an operator (admin page, API) rather than the schedule. */
   manual: boolean;
+  /** For a self-update asked over HTTP: the connection the new process answers on. */
+  handoff?: Handoff;
 }
 
 /** How an update ended. */
@@ -149,6 +189,9 @@ export interface CheckReport {
   toolchainsError?: string;
   svc?: ModuleDiscovery;
   svcError?: string;
+  /** ysco's releases for this platform from its feed, newest first. */
+  selfVersions?: string[];
+  selfError?: string;
   /** The policy's decision for the service against the running release. */
   svcDecision?: string;
 }
@@ -173,6 +216,7 @@ export interface StatusView {
   nextCheck: string | undefined;
   config: Config;
   fleet: ReturnType<FleetGate["status"]> | undefined;
+  self: SelfInfo;
 }
 
 /** Drives updates of one supervised service. */
@@ -230,7 +274,15 @@ export class Updater {
     this.#o.metrics.serviceModulePath.setOnly({ path: this.#svc.modPath });
     this.#o.metrics.updatesPaused.set(this.#state.pauseReason === "" ? 0 : 1);
     this.#report(true);
-    this.#startService();
+    const exec = this.#o.exec;
+    if (exec !== undefined) {
+      this.#watchExit(this.#o.supervisor.adopt(exec.pid, exec.started));
+      await this.#confirmSelfUpdate(exec);
+    } else {
+      this.#startService();
+      await this.#checkUnconfirmedSelfUpdate();
+    }
+    this.#o.metrics.selfVersion.setOnly({ version: this.#o.self.version });
     this.#armMonitor(this.#config.monitor.delay);
     this.#reschedule();
     const code = await this.#exit.promise;
@@ -269,6 +321,7 @@ export class Updater {
         : new Date(this.#nextCheckAt).toISOString(),
       config: this.#config,
       fleet: this.#o.gate?.status(),
+      self: this.#o.self,
     };
   }
 
@@ -337,12 +390,9 @@ export class Updater {
    */
   update(request: UpdateRequest): Promise<UpdateResult> {
     if (this.#busy) return Promise.reject(new UpdateBusyError());
-    if (request.which === "self") {
-      return Promise.reject(
-        new Error("Cannot update ysco itself: self-updates need a release feed ([self] feed_url)"),
-      );
-    }
-    const from = { version: this.#svc.version, goVersion: this.#svc.goVersion };
+    const from = request.which === "self"
+      ? { version: this.#o.self.version, goVersion: "" }
+      : { version: this.#svc.version, goVersion: this.#svc.goVersion };
     this.#busy = {
       ...request,
       from,
@@ -350,7 +400,10 @@ export class Updater {
       phase: "starting",
     };
     this.#clearUpdateTimer();
-    return this.#updateService(request, from).finally(() => {
+    const run = request.which === "self"
+      ? this.#updateSelf(request, from)
+      : this.#updateService(request, from);
+    return run.finally(() => {
       this.#busy = undefined;
       this.#reschedule();
     });
@@ -364,7 +417,11 @@ export class Updater {
   // ---- service lifetime ----
 
   #startService(): ServiceProcess {
-    const proc = this.#o.supervisor.start();
+    return this.#watchExit(this.#o.supervisor.start());
+  }
+
+  /** Makes proc the service and handles its exit when it comes. */
+  #watchExit(proc: ServiceProcess): ServiceProcess {
     this.#proc = proc;
     proc.status.then((status) => this.#onExit(proc, status));
     return proc;
@@ -463,6 +520,7 @@ export class Updater {
         this.#log.error("looking for updates for service", { err: report.svcError });
       }
     }
+    if (config.self.feed_url !== "") await this.#checkSelf(report, config);
     this.#lastCheck = report;
     const nowSeconds = this.#now() / 1000;
     m.lastCheck.set(nowSeconds);
@@ -870,6 +928,257 @@ export class Updater {
     if (proc === undefined) return;
     this.#stopping.add(proc);
     await this.#o.supervisor.stop(config.update.stop_timeout);
+  }
+
+  // ---- ysco itself ----
+
+  /** Looks up ysco's releases in its feed and schedules what policy.self takes. */
+  async #checkSelf(report: CheckReport, config: Config): Promise<void> {
+    const m = this.#o.metrics;
+    const self = this.#o.self;
+    try {
+      const feed = await fetchFeed(
+        config.self.feed_url,
+        config.self.verifier_key,
+        this.#state.selfFeed,
+        METHOD_TIMEOUT_MS,
+      );
+      this.#state = { ...this.#state, selfFeed: feedMark(feed) };
+      const versions = filesFor(feed, self.platform).map((f) => f.version);
+      report.selfVersions = versions;
+      m.selfNewerVersionAvailable.set(
+        versions.some((v) => compareSemver(v, self.version) > 0) ? 1 : 0,
+      );
+      const found = { versions, toolchains: { cur: "", prev: "", next: "" } };
+      const policy = { version: config.policy.self, toolchain: "manual" as const };
+      m.selfUpdateAvailable.set(
+        pickUpdate({ version: self.version, goVersion: "" }, found, policy).update ? 1 : 0,
+      );
+      const plan = planUpdate({
+        target: { which: "self", modPath: "ysco", pkgDir: "/" },
+        running: { version: self.version, goVersion: "" },
+        found,
+        policy,
+        update: config.update,
+        state: this.#state,
+        now: this.#now(),
+      });
+      if (plan.added) {
+        this.#log.info("found new version of ysco", {
+          newversion: plan.added.version,
+          reason: plan.decision.reason,
+        });
+        this.#state = { ...this.#state, scheduled: plan.scheduled };
+      }
+    } catch (err) {
+      report.selfError = errorMessage(err);
+      m.monitorErrors.inc();
+      this.#log.error("looking for updates for self", { err: report.selfError });
+    }
+  }
+
+  /**
+   * Replaces the running ysco with a release from its feed, keeping the pid and the
+   * service: download and verify next to ysco's path, try it, then exec it. The new
+   * process confirms the update (and switches the ysco symlink) once it is up; a
+   * start of this version that finds the update unconfirmed knows it failed.
+   */
+  async #updateSelf(request: UpdateRequest, from: Release): Promise<UpdateResult> {
+    const config = this.#config;
+    const self = this.#o.self;
+    const to = { version: request.version, goVersion: "" };
+    const log = this.#log.with({ which: "self", version: to.version });
+    const fail = async (reason: string): Promise<UpdateResult> => {
+      log.error("self-update failed", { err: reason });
+      const result: UpdateResult = { outcome: "failed", from, to, reason };
+      if (!request.manual) {
+        this.#o.metrics.updateErrors.inc();
+        this.#state = { ...this.#state, backoff: this.#state.backoff + 1, backoffReason: reason };
+      }
+      this.#o.metrics.updates.inc({ which: "self", outcome: "failed" });
+      this.#state = withHistory(
+        { ...this.#state, selfUpdate: undefined },
+        historyEntry(result, request, this.#now()),
+      );
+      await this.#save();
+      return result;
+    };
+    if (config.self.feed_url === "") {
+      return await fail("no release feed configured ([self] feed_url)");
+    }
+    let final: string;
+    try {
+      this.#phase("downloading");
+      const feed = await fetchFeed(
+        config.self.feed_url,
+        config.self.verifier_key,
+        this.#state.selfFeed,
+        config.gobuild.timeout,
+      );
+      this.#state = { ...this.#state, selfFeed: feedMark(feed) };
+      const file = filesFor(feed, self.platform).find((f) => f.version === to.version);
+      if (file === undefined) throw new Error(`the feed has no ${to.version} for ${self.platform}`);
+      const selfAbs = isAbsolute(self.path) ? self.path : resolve(Deno.cwd(), self.path);
+      const current = await currentBinary(selfAbs);
+      final = join(dirname(selfAbs), `ysco-${to.version}`);
+      if (final === current) throw new Error(`${final} is the running binary already`);
+      const temp = await downloadRelease(file, final, current, config.gobuild.timeout);
+      this.#phase("trying the new version");
+      const problem = await checkRuns(temp, to.version);
+      if (problem !== undefined) {
+        await Deno.remove(temp).catch(() => {});
+        throw new Error(problem);
+      }
+      await Deno.rename(temp, final);
+      log.info("downloaded and tried new version of ysco", { path: final, sha256: file.sha256 });
+      this.#state = {
+        ...this.#state,
+        selfUpdate: {
+          from: { version: from.version, path: current },
+          to: { version: to.version, path: final },
+          time: new Date(this.#now()).toISOString(),
+          manual: request.manual,
+        },
+      };
+      await this.#save();
+    } catch (err) {
+      return await fail(errorMessage(err));
+    }
+
+    const proc = this.#proc;
+    let requestFd = 0;
+    if (request.handoff) {
+      try {
+        const fd = findConnectionFd(request.handoff.localPort, request.handoff.remote);
+        if (fd !== undefined) requestFd = dupInheritable(fd);
+        else {
+          log.warn("cannot find the connection of the request; the new ysco cannot answer it", {
+            remote: `${request.handoff.remote.hostname}:${request.handoff.remote.port}`,
+          });
+        }
+      } catch (err) {
+        log.warn("cannot hand the request over to the new ysco; it will not get an answer", {
+          err: errorMessage(err),
+        });
+      }
+    }
+    const state: ExecState = {
+      pid: proc?.pid ?? 0,
+      started: proc?.startedAt ?? 0,
+      oldVersion: from.version,
+      newVersion: to.version,
+      newBinary: final,
+      requestFd,
+      redirect: request.handoff?.redirect ?? false,
+    };
+    this.#phase("replacing ysco");
+    log.info("replacing ysco with the new version, the service keeps running", {
+      pid: state.pid,
+      ...(request.handoff ? { requestfd: requestFd } : {}),
+    });
+    const env = {
+      ...Deno.env.toObject(),
+      [EXEC_ENV]: JSON.stringify(state),
+      [SELF_ENV]: self.path,
+    };
+    const err = execve(final, self.argv, env);
+    // Still here: the exec failed. The service was never touched.
+    return await fail(`exec: ${err.message}`);
+  }
+
+  /** In the new process after an exec: point ysco's path to itself, record, answer. */
+  async #confirmSelfUpdate(exec: ExecState): Promise<void> {
+    const self = this.#o.self;
+    const log = this.#log.with({ which: "self" });
+    log.info("ysco back after exec", { prev: exec.oldVersion, new: self.version, pid: exec.pid });
+    const pending = this.#state.selfUpdate;
+    const from = { version: exec.oldVersion, goVersion: "" };
+    const to = { version: self.version, goVersion: "" };
+    let outcome: Outcome = "installed";
+    let reason: string | undefined;
+    try {
+      const selfAbs = isAbsolute(self.path) ? self.path : resolve(Deno.cwd(), self.path);
+      const installed = await installBinary(exec.newBinary, selfAbs, `ysco-${exec.oldVersion}`);
+      const oldPrevious = this.#state.previousBinarySelf;
+      if (oldPrevious !== "" && oldPrevious !== installed.previous) {
+        await removeOldBinary(oldPrevious, selfAbs, [installed.previous, exec.newBinary]).catch((
+          err,
+        ) =>
+          log.warn("cannot remove older ysco binary", { path: oldPrevious, err: errorMessage(err) })
+        );
+      }
+      this.#state = {
+        ...this.#state,
+        previousBinarySelf: installed.previous,
+        scheduled: this.#state.scheduled.filter((u) =>
+          !(u.which === "self" && compareSemver(u.version, self.version) <= 0)
+        ),
+      };
+      if (pending && !pending.manual) {
+        this.#state = { ...this.#state, backoff: 0, backoffReason: "" };
+      }
+      log.info("update installed", { version: self.version, from: exec.oldVersion });
+    } catch (err) {
+      // Running the new version, but ysco's path still names the old one: the next
+      // start runs the old one again.
+      outcome = "failed";
+      reason = `new ysco runs, but cannot point ${self.path} to it: ${errorMessage(err)}`;
+      log.error("self-update not finished", { err: reason });
+    }
+    this.#o.metrics.updates.inc({ which: "self", outcome });
+    const result: UpdateResult = { outcome, from, to, ...(reason ? { reason } : {}) };
+    this.#state = withHistory(
+      { ...this.#state, selfUpdate: undefined },
+      historyEntry(result, { which: "self", ...to, manual: pending?.manual ?? false }, this.#now()),
+    );
+    await this.#save();
+    if (exec.requestFd > 0) {
+      try {
+        writeAndClose(exec.requestFd, execAnswer(exec));
+      } catch (err) {
+        log.warn("cannot answer the request that asked for the update", { err: errorMessage(err) });
+      }
+    }
+  }
+
+  /**
+   * At a normal start: a self-update that this version handed over to a new one and
+   * that was never confirmed means the new version did not come up. Recorded, and
+   * automatic updates pause until an operator looks.
+   */
+  async #checkUnconfirmedSelfUpdate(): Promise<void> {
+    const pending = this.#state.selfUpdate;
+    if (pending === undefined) return;
+    const self = this.#o.self;
+    if (pending.from.version !== self.version) {
+      this.#state = { ...this.#state, selfUpdate: undefined };
+      await this.#save();
+      return;
+    }
+    const reason =
+      `ysco ${pending.to.version} did not come up after the self-update; running ${self.version} again`;
+    const result: UpdateResult = {
+      outcome: "rolled back",
+      from: { version: pending.from.version, goVersion: "" },
+      to: { version: pending.to.version, goVersion: "" },
+      reason,
+    };
+    this.#o.metrics.updates.inc({ which: "self", outcome: "rolled back" });
+    this.#o.metrics.updatesPaused.set(1);
+    const bad = (u: ScheduledUpdate) => u.which === "self" && u.version === pending.to.version;
+    this.#state = withHistory(
+      {
+        ...this.#state,
+        selfUpdate: undefined,
+        pauseReason: reason,
+        scheduled: this.#state.scheduled.filter((u) => !bad(u)),
+      },
+      historyEntry(result, { which: "self", ...result.to, manual: pending.manual }, this.#now()),
+    );
+    await this.#save();
+    this.#log.error("self-update failed: the new version did not come up", {
+      version: pending.to.version,
+    });
   }
 
   // ---- helpers ----

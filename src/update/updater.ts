@@ -39,19 +39,9 @@ import type { ExitStatus, ServiceProcess, Supervisor } from "../supervise/superv
 import { compareGoVersion } from "../version/goversion.ts";
 import { compareSemver } from "../version/semver.ts";
 import type { YscoMetrics } from "../ysco_metrics.ts";
-import { METHOD_TIMEOUT_MS } from "../discover/mod.ts";
-import { dupInheritable, execve, findConnectionFd, writeAndClose } from "../self/exec.ts";
-import { feedMark, filesFor } from "../self/feed.ts";
-import {
-  checkRuns,
-  downloadRelease,
-  EXEC_ENV,
-  execAnswer,
-  type ExecState,
-  fetchFeed,
-} from "../self/release.ts";
-import { SELF_ENV } from "../self_path.ts";
+import type { ExecState } from "../self/release.ts";
 import { waitHealthy } from "./health.ts";
+import { SelfUpdates } from "./self_update.ts";
 import { runHook } from "./hooks.ts";
 import { currentBinary, installBinary, removeOldBinary, versionFileName } from "./install.ts";
 
@@ -249,6 +239,7 @@ export class Updater {
   #saving: Promise<void> = Promise.resolve();
   #exit: { promise: Promise<number>; resolve: (code: number) => void };
   #stopped = false;
+  #selfUpdates: SelfUpdates;
 
   /** @param options what the updater works with */
   constructor(options: UpdaterOptions) {
@@ -263,6 +254,26 @@ export class Updater {
     let resolveExit: (code: number) => void = () => {};
     const promise = new Promise<number>((r) => resolveExit = r);
     this.#exit = { promise, resolve: resolveExit };
+    // deno-lint-ignore no-this-alias -- the host's accessors reach this updater's private fields
+    const updater = this;
+    this.#selfUpdates = new SelfUpdates({
+      get state() {
+        return updater.#state;
+      },
+      set state(state: State) {
+        updater.#state = state;
+      },
+      save: () => this.#save(),
+      get config() {
+        return updater.#config;
+      },
+      log: this.#log,
+      metrics: options.metrics,
+      self: options.self,
+      now: () => this.#now(),
+      phase: (phase) => this.#phase(phase),
+      proc: () => this.#proc,
+    });
   }
 
   /**
@@ -277,10 +288,10 @@ export class Updater {
     const exec = this.#o.exec;
     if (exec !== undefined) {
       this.#watchExit(this.#o.supervisor.adopt(exec.pid, exec.started));
-      await this.#confirmSelfUpdate(exec);
+      await this.#selfUpdates.confirm(exec);
     } else {
       this.#startService();
-      await this.#checkUnconfirmedSelfUpdate();
+      await this.#selfUpdates.checkUnconfirmed();
     }
     this.#o.metrics.selfVersion.setOnly({ version: this.#o.self.version });
     this.#armMonitor(this.#config.monitor.delay);
@@ -401,7 +412,7 @@ export class Updater {
     };
     this.#clearUpdateTimer();
     const run = request.which === "self"
-      ? this.#updateSelf(request, from)
+      ? this.#selfUpdates.update(request, from)
       : this.#updateService(request, from);
     return run.finally(() => {
       this.#busy = undefined;
@@ -520,7 +531,7 @@ export class Updater {
         this.#log.error("looking for updates for service", { err: report.svcError });
       }
     }
-    if (config.self.feed_url !== "") await this.#checkSelf(report, config);
+    if (config.self.feed_url !== "") await this.#selfUpdates.check(report, config);
     this.#lastCheck = report;
     const nowSeconds = this.#now() / 1000;
     m.lastCheck.set(nowSeconds);
@@ -930,257 +941,6 @@ export class Updater {
     await this.#o.supervisor.stop(config.update.stop_timeout);
   }
 
-  // ---- ysco itself ----
-
-  /** Looks up ysco's releases in its feed and schedules what policy.self takes. */
-  async #checkSelf(report: CheckReport, config: Config): Promise<void> {
-    const m = this.#o.metrics;
-    const self = this.#o.self;
-    try {
-      const feed = await fetchFeed(
-        config.self.feed_url,
-        config.self.verifier_key,
-        this.#state.selfFeed,
-        METHOD_TIMEOUT_MS,
-      );
-      this.#state = { ...this.#state, selfFeed: feedMark(feed) };
-      const versions = filesFor(feed, self.platform).map((f) => f.version);
-      report.selfVersions = versions;
-      m.selfNewerVersionAvailable.set(
-        versions.some((v) => compareSemver(v, self.version) > 0) ? 1 : 0,
-      );
-      const found = { versions, toolchains: { cur: "", prev: "", next: "" } };
-      const policy = { version: config.policy.self, toolchain: "manual" as const };
-      m.selfUpdateAvailable.set(
-        pickUpdate({ version: self.version, goVersion: "" }, found, policy).update ? 1 : 0,
-      );
-      const plan = planUpdate({
-        target: { which: "self", modPath: "ysco", pkgDir: "/" },
-        running: { version: self.version, goVersion: "" },
-        found,
-        policy,
-        update: config.update,
-        state: this.#state,
-        now: this.#now(),
-      });
-      if (plan.added) {
-        this.#log.info("found new version of ysco", {
-          newversion: plan.added.version,
-          reason: plan.decision.reason,
-        });
-        this.#state = { ...this.#state, scheduled: plan.scheduled };
-      }
-    } catch (err) {
-      report.selfError = errorMessage(err);
-      m.monitorErrors.inc();
-      this.#log.error("looking for updates for self", { err: report.selfError });
-    }
-  }
-
-  /**
-   * Replaces the running ysco with a release from its feed, keeping the pid and the
-   * service: download and verify next to ysco's path, try it, then exec it. The new
-   * process confirms the update (and switches the ysco symlink) once it is up; a
-   * start of this version that finds the update unconfirmed knows it failed.
-   */
-  async #updateSelf(request: UpdateRequest, from: Release): Promise<UpdateResult> {
-    const config = this.#config;
-    const self = this.#o.self;
-    const to = { version: request.version, goVersion: "" };
-    const log = this.#log.with({ which: "self", version: to.version });
-    const fail = async (reason: string): Promise<UpdateResult> => {
-      log.error("self-update failed", { err: reason });
-      const result: UpdateResult = { outcome: "failed", from, to, reason };
-      if (!request.manual) {
-        this.#o.metrics.updateErrors.inc();
-        this.#state = { ...this.#state, backoff: this.#state.backoff + 1, backoffReason: reason };
-      }
-      this.#o.metrics.updates.inc({ which: "self", outcome: "failed" });
-      this.#state = withHistory(
-        { ...this.#state, selfUpdate: undefined },
-        historyEntry(result, request, this.#now()),
-      );
-      await this.#save();
-      return result;
-    };
-    if (config.self.feed_url === "") {
-      return await fail("no release feed configured ([self] feed_url)");
-    }
-    let final: string;
-    try {
-      this.#phase("downloading");
-      const feed = await fetchFeed(
-        config.self.feed_url,
-        config.self.verifier_key,
-        this.#state.selfFeed,
-        config.gobuild.timeout,
-      );
-      this.#state = { ...this.#state, selfFeed: feedMark(feed) };
-      const file = filesFor(feed, self.platform).find((f) => f.version === to.version);
-      if (file === undefined) throw new Error(`the feed has no ${to.version} for ${self.platform}`);
-      const selfAbs = isAbsolute(self.path) ? self.path : resolve(Deno.cwd(), self.path);
-      const current = await currentBinary(selfAbs);
-      final = join(dirname(selfAbs), `ysco-${to.version}`);
-      if (final === current) throw new Error(`${final} is the running binary already`);
-      const temp = await downloadRelease(file, final, current, config.gobuild.timeout);
-      this.#phase("trying the new version");
-      const problem = await checkRuns(temp, to.version);
-      if (problem !== undefined) {
-        await Deno.remove(temp).catch(() => {});
-        throw new Error(problem);
-      }
-      await Deno.rename(temp, final);
-      log.info("downloaded and tried new version of ysco", { path: final, sha256: file.sha256 });
-      this.#state = {
-        ...this.#state,
-        selfUpdate: {
-          from: { version: from.version, path: current },
-          to: { version: to.version, path: final },
-          time: new Date(this.#now()).toISOString(),
-          manual: request.manual,
-        },
-      };
-      await this.#save();
-    } catch (err) {
-      return await fail(errorMessage(err));
-    }
-
-    const proc = this.#proc;
-    let requestFd = 0;
-    if (request.handoff) {
-      try {
-        const fd = findConnectionFd(request.handoff.localPort, request.handoff.remote);
-        if (fd !== undefined) requestFd = dupInheritable(fd);
-        else {
-          log.warn("cannot find the connection of the request; the new ysco cannot answer it", {
-            remote: `${request.handoff.remote.hostname}:${request.handoff.remote.port}`,
-          });
-        }
-      } catch (err) {
-        log.warn("cannot hand the request over to the new ysco; it will not get an answer", {
-          err: errorMessage(err),
-        });
-      }
-    }
-    const state: ExecState = {
-      pid: proc?.pid ?? 0,
-      started: proc?.startedAt ?? 0,
-      oldVersion: from.version,
-      newVersion: to.version,
-      newBinary: final,
-      requestFd,
-      redirect: request.handoff?.redirect ?? false,
-    };
-    this.#phase("replacing ysco");
-    log.info("replacing ysco with the new version, the service keeps running", {
-      pid: state.pid,
-      ...(request.handoff ? { requestfd: requestFd } : {}),
-    });
-    const env = {
-      ...Deno.env.toObject(),
-      [EXEC_ENV]: JSON.stringify(state),
-      [SELF_ENV]: self.path,
-    };
-    const err = execve(final, self.argv, env);
-    // Still here: the exec failed. The service was never touched.
-    return await fail(`exec: ${err.message}`);
-  }
-
-  /** In the new process after an exec: point ysco's path to itself, record, answer. */
-  async #confirmSelfUpdate(exec: ExecState): Promise<void> {
-    const self = this.#o.self;
-    const log = this.#log.with({ which: "self" });
-    log.info("ysco back after exec", { prev: exec.oldVersion, new: self.version, pid: exec.pid });
-    const pending = this.#state.selfUpdate;
-    const from = { version: exec.oldVersion, goVersion: "" };
-    const to = { version: self.version, goVersion: "" };
-    let outcome: Outcome = "installed";
-    let reason: string | undefined;
-    try {
-      const selfAbs = isAbsolute(self.path) ? self.path : resolve(Deno.cwd(), self.path);
-      const installed = await installBinary(exec.newBinary, selfAbs, `ysco-${exec.oldVersion}`);
-      const oldPrevious = this.#state.previousBinarySelf;
-      if (oldPrevious !== "" && oldPrevious !== installed.previous) {
-        await removeOldBinary(oldPrevious, selfAbs, [installed.previous, exec.newBinary]).catch((
-          err,
-        ) =>
-          log.warn("cannot remove older ysco binary", { path: oldPrevious, err: errorMessage(err) })
-        );
-      }
-      this.#state = {
-        ...this.#state,
-        previousBinarySelf: installed.previous,
-        scheduled: this.#state.scheduled.filter((u) =>
-          !(u.which === "self" && compareSemver(u.version, self.version) <= 0)
-        ),
-      };
-      if (pending && !pending.manual) {
-        this.#state = { ...this.#state, backoff: 0, backoffReason: "" };
-      }
-      log.info("update installed", { version: self.version, from: exec.oldVersion });
-    } catch (err) {
-      // Running the new version, but ysco's path still names the old one: the next
-      // start runs the old one again.
-      outcome = "failed";
-      reason = `new ysco runs, but cannot point ${self.path} to it: ${errorMessage(err)}`;
-      log.error("self-update not finished", { err: reason });
-    }
-    this.#o.metrics.updates.inc({ which: "self", outcome });
-    const result: UpdateResult = { outcome, from, to, ...(reason ? { reason } : {}) };
-    this.#state = withHistory(
-      { ...this.#state, selfUpdate: undefined },
-      historyEntry(result, { which: "self", ...to, manual: pending?.manual ?? false }, this.#now()),
-    );
-    await this.#save();
-    if (exec.requestFd > 0) {
-      try {
-        writeAndClose(exec.requestFd, execAnswer(exec));
-      } catch (err) {
-        log.warn("cannot answer the request that asked for the update", { err: errorMessage(err) });
-      }
-    }
-  }
-
-  /**
-   * At a normal start: a self-update that this version handed over to a new one and
-   * that was never confirmed means the new version did not come up. Recorded, and
-   * automatic updates pause until an operator looks.
-   */
-  async #checkUnconfirmedSelfUpdate(): Promise<void> {
-    const pending = this.#state.selfUpdate;
-    if (pending === undefined) return;
-    const self = this.#o.self;
-    if (pending.from.version !== self.version) {
-      this.#state = { ...this.#state, selfUpdate: undefined };
-      await this.#save();
-      return;
-    }
-    const reason =
-      `ysco ${pending.to.version} did not come up after the self-update; running ${self.version} again`;
-    const result: UpdateResult = {
-      outcome: "rolled back",
-      from: { version: pending.from.version, goVersion: "" },
-      to: { version: pending.to.version, goVersion: "" },
-      reason,
-    };
-    this.#o.metrics.updates.inc({ which: "self", outcome: "rolled back" });
-    this.#o.metrics.updatesPaused.set(1);
-    const bad = (u: ScheduledUpdate) => u.which === "self" && u.version === pending.to.version;
-    this.#state = withHistory(
-      {
-        ...this.#state,
-        selfUpdate: undefined,
-        pauseReason: reason,
-        scheduled: this.#state.scheduled.filter((u) => !bad(u)),
-      },
-      historyEntry(result, { which: "self", ...result.to, manual: pending.manual }, this.#now()),
-    );
-    await this.#save();
-    this.#log.error("self-update failed: the new version did not come up", {
-      version: pending.to.version,
-    });
-  }
-
   // ---- helpers ----
 
   #phase(phase: string): void {
@@ -1248,7 +1008,12 @@ function describeExit(status: ExitStatus): string {
   return `with status ${status.code}`;
 }
 
-function historyEntry(result: UpdateResult, request: UpdateRequest, now: number): HistoryEntry {
+/** The history entry of an ended update. */
+export function historyEntry(
+  result: UpdateResult,
+  request: UpdateRequest,
+  now: number,
+): HistoryEntry {
   return {
     time: new Date(now).toISOString(),
     which: request.which,

@@ -12,13 +12,13 @@
  */
 
 import { join } from "node:path";
-import type { BuildSpec } from "../src/verify/buildspec.ts";
 import { goBuild, goProxyDir, type GoToolchain, TESTSVC, TESTSVC_VERSIONS } from "./_go.ts";
 import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
 import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
 import { freePort, httpText, poll, Proc, startYsco } from "./_process.ts";
 import { installService, TEST_PASSWORD, writeYsDir } from "./_service.ts";
+import { testsvcSpec } from "./verify/_fixture.ts";
 import { type TempDir, tempDir } from "./_util.ts";
 
 /** Go version of the builds (Debian's Go 1.23). */
@@ -88,8 +88,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   });
   const gobuild = await startGobuildServer();
   for (const v of TESTSVC_VERSIONS) {
-    await gobuild.addBuild(spec(v, GO), await goBuild({ version: v }));
-    await gobuild.addBuild(spec(v, GO_OLD), await goBuild({ version: v, go: "1.19" }));
+    await gobuild.addBuild(testsvcSpec(v), await goBuild({ version: v }));
+    await gobuild.addBuild(
+      { ...testsvcSpec(v), goversion: GO_OLD },
+      await goBuild({ version: v, go: "1.19" }),
+    );
   }
   const proxy = startGoProxy({ dir: await goProxyDir() });
   const records = (versions: string[]): Array<[string, string[]]> => [
@@ -196,19 +199,6 @@ stop_timeout = "5s"
     },
   };
   return world;
-}
-
-/** The gobuild build spec of a version of the test service. */
-export function spec(version: string, goversion: string): BuildSpec {
-  return {
-    mod: TESTSVC,
-    version,
-    dir: "/cmd/testsvc",
-    goos: "linux",
-    goarch: "amd64",
-    goversion,
-    stripped: true,
-  };
 }
 
 /** Reads ys/state.json of a world. */

@@ -40,6 +40,7 @@ import { compareGoVersion } from "../version/goversion.ts";
 import { compareSemver } from "../version/semver.ts";
 import type { YscoMetrics } from "../ysco_metrics.ts";
 import type { ExecState } from "../self/release.ts";
+import type { BuildSpec } from "../verify/buildspec.ts";
 import { waitHealthy } from "./health.ts";
 import { SelfUpdates } from "./self_update.ts";
 import { runHook } from "./hooks.ts";
@@ -78,24 +79,13 @@ export interface Discovery {
   ): Promise<ToolchainDiscovery>;
 }
 
-/** What is needed to build the binary of a release: gobuild's build spec. */
-export interface FetchSpec {
-  mod: string;
-  version: string;
-  dir: string;
-  goos: string;
-  goarch: string;
-  goversion: string;
-  stripped: boolean;
-}
-
 /** Gets verified binaries (the gobuild transparency log in production). */
 export interface Fetcher {
   /**
    * Looks up spec in the log, downloads and verifies the binary into a temporary
    * file in dest's directory with modeFrom's permissions, and returns its path.
    */
-  fetch(spec: FetchSpec, dest: string, modeFrom: string, config: Config): Promise<string>;
+  fetch(spec: BuildSpec, dest: string, modeFrom: string, config: Config): Promise<string>;
 }
 
 /** Everything the updater works with. */

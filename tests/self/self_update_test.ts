@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { emptyState, writeState } from "../../src/state.ts";
 import { httpText, poll, procStatus } from "../_process.ts";
 import {
   FORGER,
@@ -170,27 +171,15 @@ Deno.test("when the new ysco does not come up, the next start runs the previous 
   await using _feed = await deploy(world, '[policy]\nself = "manual"\n');
   // Simulate a new version that was exec'ed but died before confirming: a pending
   // marker in the state, and the ysco symlink still on the old version.
-  const state = JSON.parse(await Deno.readTextFile(`${world.dir}/ys/state.json`).catch(() => "{}"));
-  await Deno.writeTextFile(
-    `${world.dir}/ys/state.json`,
-    JSON.stringify({
-      version: 1,
-      pauseReason: "",
-      scheduled: [],
-      backoff: 0,
-      backoffReason: "",
-      previousBinarySvc: "",
-      previousBinarySelf: "",
-      history: [],
-      ...state,
-      selfUpdate: {
-        from: { version: OLD, path: `${world.dir}/ysco-${OLD}` },
-        to: { version: NEW, path: `${world.dir}/ysco-${NEW}` },
-        time: "2026-11-25T10:00:00.000Z",
-        manual: false,
-      },
-    }),
-  );
+  await writeState(`${world.dir}/ys`, {
+    ...emptyState(),
+    selfUpdate: {
+      from: { version: OLD, path: `${world.dir}/ysco-${OLD}` },
+      to: { version: NEW, path: `${world.dir}/ysco-${NEW}` },
+      time: "2026-11-25T10:00:00.000Z",
+      manual: false,
+    },
+  });
   const ysco = await world.startYsco({}, undefined, `${world.dir}/ysco`);
   await ysco.waitFor(
     /level=ERROR msg="self-update failed: the new version did not come up" ysco="" version=v0\.9\.1/,

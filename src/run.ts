@@ -195,7 +195,7 @@ export async function runService(o: RunOptions): Promise<number> {
     await gate?.close();
     return 1;
   }
-  using _signals = supervisor.forwardSignals();
+  using _signals = supervisor.forwardSignals((signal) => updater.signalled(signal));
   try {
     return await updater.run();
   } finally {

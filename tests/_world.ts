@@ -16,7 +16,7 @@ import { goBuild, goProxyDir, type GoToolchain, TESTSVC, TESTSVC_VERSIONS } from
 import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
 import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
-import { freePort, httpText, poll, Proc, startYsco } from "./_process.ts";
+import { freePort, httpText, isAlive, poll, Proc, startYsco } from "./_process.ts";
 import { installService, TEST_PASSWORD, writeYsDir } from "./_service.ts";
 import { testsvcSpec } from "./verify/_fixture.ts";
 import { type TempDir, tempDir } from "./_util.ts";
@@ -191,6 +191,17 @@ stop_timeout = "5s"
     },
     async [Symbol.asyncDispose]() {
       await world.ysco?.[Symbol.asyncDispose]();
+      // ysco must not leave a service behind: after it exits, none may still run here.
+      const left = await poll("the services of ysco gone", () => {
+        const alive = processesUnder(tmp.path);
+        return alive.length === 0 ? [] : undefined;
+      }, 10_000).catch(() => processesUnder(tmp.path));
+      for (const pid of left) Deno.kill(pid, "SIGKILL");
+      if (left.length > 0) {
+        throw new Error(
+          `ysco left processes running: ${left.join(", ")}\n${world.ysco?.output() ?? ""}`,
+        );
+      }
       // A test may have stopped some of these already.
       for (const resource of [dns, proxy, gobuild]) {
         await Promise.resolve(resource[Symbol.asyncDispose]()).catch(() => {});
@@ -242,4 +253,19 @@ function mergeToml(base: string, extra: string): string {
   return order.map((t) => (t === "" ? "" : `[${t}]\n`) + (tables.get(t) ?? []).join("\n")).join(
     "\n",
   ) + "\n";
+}
+
+/** Live processes whose command line names a file under dir. */
+function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      if (cmdline.includes(`${dir}/`) && isAlive(Number(entry.name))) pids.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }

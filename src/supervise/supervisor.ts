@@ -195,16 +195,22 @@ export class Supervisor {
     return await proc.status;
   }
 
+  /** Sends SIGKILL to the process group of pid (a service and what it started). */
+  killGroup(pid: number): void {
+    killGroup(pid);
+  }
+
   /**
    * Forwards INT, TERM, HUP, USR1 and USR2 from ysco to the service while the
-   * returned handle is not disposed. ysco itself then no longer dies of them: it
-   * exits when the service does.
+   * returned handle is not disposed, telling onSignal after each. ysco itself then
+   * no longer dies of them: it exits when the service does.
    */
-  forwardSignals(): Disposable {
+  forwardSignals(onSignal?: (signal: Deno.Signal) => void): Disposable {
     const handlers = FORWARDED_SIGNALS.map((sig) => {
       const handler = () => {
         this.#options.log.debug("forwarding signal to service", { signal: sig });
         this.signal(sig);
+        onSignal?.(sig);
       };
       Deno.addSignalListener(sig, handler);
       return [sig, handler] as const;

@@ -229,6 +229,8 @@ export class Updater {
   #saving: Promise<void> = Promise.resolve();
   #exit: { promise: Promise<number>; resolve: (code: number) => void };
   #stopped = false;
+  /** SIGTERM or SIGINT was forwarded to the service: its exit ends ysco, whatever else goes on. */
+  #terminating: Deno.Signal | undefined;
   #selfUpdates: SelfUpdates;
 
   /** @param options what the updater works with */
@@ -280,7 +282,11 @@ export class Updater {
       this.#watchExit(this.#o.supervisor.adopt(exec.pid, exec.started));
       await this.#selfUpdates.confirm(exec);
     } else {
-      this.#startService();
+      try {
+        this.#startService();
+      } catch (err) {
+        if (!(err instanceof UpdateEnd)) throw err; // terminating already
+      }
       await this.#selfUpdates.checkUnconfirmed();
     }
     this.#o.metrics.selfVersion.setOnly({ version: this.#o.self.version });
@@ -417,8 +423,49 @@ export class Updater {
 
   // ---- service lifetime ----
 
+  /**
+   * Starts the service, unless ysco was told to terminate: then ysco ends instead
+   * (a service that was just stopped for an update is not started again).
+   * @throws UpdateEnd when terminating
+   */
   #startService(): ServiceProcess {
+    if (this.#terminating !== undefined) {
+      this.#log.info("not starting the service: ysco is terminating", {
+        signal: this.#terminating,
+      });
+      this.#exit.resolve(128 + (SIGNAL_NUMBERS[this.#terminating] ?? 15));
+      throw new UpdateEnd("cancelled", `ysco received ${this.#terminating}`);
+    }
     return this.#watchExit(this.#o.supervisor.start());
+  }
+
+  /**
+   * A signal was forwarded to the service. After SIGTERM or SIGINT the service's exit
+   * ends ysco, also during an update (no rollback for a stop that was asked for);
+   * with no service running at that moment, ysco ends at once.
+   */
+  signalled(signal: Deno.Signal): void {
+    if (signal !== "SIGTERM" && signal !== "SIGINT") return;
+    this.#terminating = signal;
+    const proc = this.#proc;
+    if (proc === undefined) {
+      this.#log.info("terminating while no service runs", { signal });
+      this.#exit.resolve(128 + (SIGNAL_NUMBERS[signal] ?? 15));
+      return;
+    }
+    // The stop procedure: a service that ignores the signal is killed after
+    // update.stop_timeout, with its process group, so that ysco can end.
+    const timeout = this.#config.update.stop_timeout;
+    const timer = setTimeout(() => {
+      if (this.#proc !== proc) return;
+      this.#log.warn("service did not exit after the signal, killing its process group", {
+        signal,
+        pid: proc.pid,
+        timeout: `${timeout / 1000}s`,
+      });
+      this.#o.supervisor.killGroup(proc.pid);
+    }, timeout);
+    proc.status.finally(() => clearTimeout(timer));
   }
 
   /** Makes proc the service and handles its exit when it comes. */
@@ -430,8 +477,16 @@ export class Updater {
 
   #onExit(proc: ServiceProcess, status: ExitStatus): void {
     if (this.#proc === proc) this.#proc = undefined;
-    if (this.#stopping.has(proc)) return;
+    if (this.#stopping.has(proc) && this.#terminating === undefined) return;
     const described = describeExit(status);
+    if (this.#terminating !== undefined) {
+      this.#log.info("service ended after a signal to ysco, quitting", {
+        signal: this.#terminating,
+        exitcode: status.code,
+      });
+      this.#exit.resolve(status.code);
+      return;
+    }
     if (this.#watch?.proc === proc) {
       this.#watch.fail(`exited ${described}`);
       return;
@@ -916,7 +971,7 @@ export class Updater {
       });
     }
     this.#setVersionMetrics();
-    this.#rolledBack = this.#startService();
+    this.#rolledBack = this.#startService(); // throws when terminating: ysco ends anyway
     this.#report(true, problem);
     this.#log.warn("rolled back after failed update", {
       version: this.#svc.version,
@@ -991,6 +1046,8 @@ export function serviceInfo(bi: BuildInfo): ServiceInfo {
     goarch: bi.goarch,
   };
 }
+
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = { SIGINT: 2, SIGTERM: 15 };
 
 function describeExit(status: ExitStatus): string {
   if (status.startError !== undefined) return `(could not start: ${status.startError})`;

@@ -35,7 +35,8 @@ Deno.test("ysco run forwards INT, TERM, HUP, USR1 and USR2 to the service and ex
   assert(
     proc.lines.some((l) =>
       l.stream === "err" &&
-      /level=INFO msg="service finished without error, quitting" ysco=""/.test(l.text)
+      /level=INFO msg="service ended after a signal to ysco, quitting" ysco="" signal=SIGTERM exitcode=0/
+        .test(l.text)
     ),
     proc.output(),
   );
@@ -217,5 +218,27 @@ Deno.test("ysco run -user refuses a binary the user cannot execute and warns abo
     new RegExp(
       `level=WARN msg="the service's user or groups can write this path; it could replace the binary" ysco="" path=${dir.path}$`,
     ),
+  );
+});
+
+Deno.test("SIGTERM to ysco kills a service that ignores it after stop_timeout, with its process group", async () => {
+  await using dir = await tempDir();
+  const cmd = await installService(dir.path, { version: "v1.0.0" });
+  await writeYsDir(dir.path, '[update]\nstop_timeout = "1s"\n');
+  const port = freePort();
+  await using proc = startYsco(["run", cmd, "-addr", `127.0.0.1:${port}`], {
+    cwd: dir.path,
+    env: { TESTSVC_IGNORE_TERM: "1", TESTSVC_CHILD: "1" },
+  });
+  const info = JSON.parse(await poll("service", () => httpText(`http://127.0.0.1:${port}/info`)));
+  proc.kill("SIGTERM");
+  await proc.waitFor(/^testsvc v1\.0\.0: signal terminated$/);
+  assertEquals((await proc.exit()).code, 137);
+  await proc.waitFor(
+    /level=WARN msg="service did not exit after the signal, killing its process group" ysco="" signal=SIGTERM/,
+  );
+  await poll(
+    "service and its child gone",
+    () => !isAlive(info.pid) && !isAlive(info.child) ? true : undefined,
   );
 });

@@ -1,4 +1,5 @@
-import { assertEquals, assertMatch } from "../_assert.ts";
+import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { isAlive, poll } from "../_process.ts";
 import { GO, readWorldState, startWorld } from "../_world.ts";
 
 interface History {
@@ -95,4 +96,20 @@ Deno.test("when the rolled-back version exits quickly too, ysco gives up with it
   assertEquals((await ysco.exit()).code, 4);
   const state = await readWorldState(world);
   assertMatch(String(state.pauseReason), /failed after an update: exited with status 4$/);
+});
+
+Deno.test("SIGTERM to ysco while it watches a new version stops ysco and the service, without a rollback", async () => {
+  await using world = await startWorld({ announced: ["v1.0.1"] });
+  await world.configure('[update]\nsoak = "30s"\n');
+  const ysco = await world.startYsco();
+  await ysco.waitFor(/msg="new version started, watching it" .*pid=(\d+)/);
+  const pid = Number((await world.status()).Pid);
+  ysco.kill("SIGTERM");
+  const status = await ysco.exit();
+  assertEquals(status.code, 0);
+  await poll("the service gone", () => isAlive(pid) ? undefined : true);
+  assert(!ysco.output().includes("rolling back"), ysco.output());
+  await ysco.waitFor(
+    /msg="service ended after a signal to ysco, quitting" ysco="" signal=SIGTERM exitcode=0/,
+  );
 });

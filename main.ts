@@ -46,6 +46,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./src/cli/fetch.ts")).fetchCommand,
   },
   {
+    name: "init",
+    summary: "set up a Go service in this directory: ysco init github.com/mjl-/moxtools",
+    load: async () => (await import("./src/cli/init.ts")).initCommand,
+  },
+  {
     name: "inspect",
     summary: "show the Go build information of binaries (module, version, Go version, platform)",
     load: async () => (await import("./src/cli/inspect.ts")).inspectCommand,

@@ -66,6 +66,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./src/cli/run.ts")).runCommand,
   },
   {
+    name: "systemd-unit",
+    summary: "print a hardened systemd unit that runs ysco run for a service",
+    load: async () => (await import("./src/cli/systemd_unit.ts")).systemdUnitCommand,
+  },
+  {
     name: "testconfig",
     summary: "check a configuration file (or standard input): silent and 0 when valid",
     load: async () => (await import("./src/cli/config.ts")).testConfigCommand,

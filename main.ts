@@ -61,6 +61,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./src/cli/plan.ts")).planCommand,
   },
   {
+    name: "licenses",
+    summary: "print the licenses of ysco and of everything bundled in it",
+    load: async () => (await import("./src/cli/licenses.ts")).licensesCommand,
+  },
+  {
     name: "run",
     summary: "run a Go service and keep it up to date: ysco run [flags] ./app [args]",
     load: async () => (await import("./src/cli/run.ts")).runCommand,

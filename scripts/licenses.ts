@@ -49,7 +49,9 @@ function splitPackage(id: string): [string, string] {
 
 async function licenseText(dir: string, what: string): Promise<string> {
   const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) if (e.isFile && LICENSE_NAME.test(e.name)) names.push(e.name);
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && LICENSE_NAME.test(e.name)) names.push(e.name);
+  }
   const name = names.sort()[0];
   if (name === undefined) throw new Error(`Cannot find a license file of ${what} in ${dir}`);
   return (await Deno.readTextFile(join(dir, name))).replace(/\r\n/g, "\n").trimEnd() + "\n";
@@ -73,9 +75,9 @@ export async function bundledPackages(): Promise<string[]> {
     for (const dep of Array.isArray(deps) ? deps : []) {
       const name = String(dep);
       // deno.lock names a dependency by package name when only one version is locked.
-      const resolved = name.includes("@", 1) ? name : Object.keys(npm).find((k) =>
-        splitPackage(k)[0] === name
-      );
+      const resolved = name.includes("@", 1)
+        ? name
+        : Object.keys(npm).find((k) => splitPackage(k)[0] === name);
       if (resolved === undefined) throw new Error(`Cannot resolve "${name}" in deno.lock`);
       visit(resolved);
     }
@@ -133,7 +135,7 @@ export async function renderLicensesFile(entries: LicenseEntry[]): Promise<strin
     " * @module",
     " */",
     "",
-    '/** One component\'s license. */',
+    "/** One component's license. */",
     "export interface BundledLicense {",
     "  name: string;",
     '  /** The version, "" for ysco itself. */',
@@ -146,9 +148,9 @@ export async function renderLicensesFile(entries: LicenseEntry[]): Promise<strin
     "/** ysco's license, then the Deno runtime's, then each bundled npm package's. */",
     "export const LICENSES: BundledLicense[] = [",
     ...entries.map((e) =>
-      `{ name: ${literal(e.name)}, version: ${literal(e.version)}, spdx: ${literal(e.spdx)}, text: ${
-        literal(e.text)
-      } },`
+      `{ name: ${literal(e.name)}, version: ${literal(e.version)}, spdx: ${
+        literal(e.spdx)
+      }, text: ${literal(e.text)} },`
     ),
     "];",
     "",

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { basename, resolve } from "node:path";
 import type { Config } from "../config/config.ts";
 import { tomlString } from "../config/describe.ts";
 import { ConfigError, parseConfig } from "../config/parse.ts";
@@ -13,7 +12,7 @@ import { UsageError } from "../errors.ts";
 import { adminUrl, initDeployment, type InitResult } from "../init.ts";
 import { hostGoarch, hostGoos } from "../platform.ts";
 import { createProgress } from "../progress.ts";
-import { selfPath } from "../self_path.ts";
+import { yscoExecutable } from "../ysco_executable.ts";
 import type { Command } from "./command.ts";
 import { formatFlags, parseFlags } from "./flags.ts";
 
@@ -142,7 +141,7 @@ ${formatFlags(FLAGS)}`,
         config,
         goos: hostGoos(),
         goarch: hostGoarch(),
-        self: yscoExecutable(cwd),
+        self: yscoExecutable(cwd)?.path,
         signal: controller.signal,
         onNote: (line) => io.err(line + "\n"),
         onDownload: (name, size) =>
@@ -237,18 +236,6 @@ export function finalMessage(
     );
   }
   return lines.join("\n") + "\n";
-}
-
-/**
- * The ysco executable for the `./ysco` symlink: the bin/ysco wrapper or release
- * executable as started (argv[0], resolved against cwd; the executable itself when
- * found through PATH), or undefined when ysco runs under `deno run` directly.
- */
-function yscoExecutable(cwd: string): string | undefined {
-  let self = selfPath();
-  if (!self.includes("/")) self = Deno.execPath();
-  const abs = resolve(cwd, self);
-  return /^deno(\.exe)?$/.test(basename(abs)) ? undefined : abs;
 }
 
 /** DEFAULT_ADMIN_ADDR, or the next port after it that is free now. */

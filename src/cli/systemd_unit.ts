@@ -5,12 +5,12 @@
  * @module
  */
 
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { readConfigOrDefaults } from "../config/load.ts";
 import { ConfigError } from "../config/parse.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import { checkRunOptions } from "../run.ts";
-import { SELF_ENV, selfPath } from "../self_path.ts";
+import { isScript, type YscoExecutable, yscoExecutable } from "../ysco_executable.ts";
 import { capabilityName, parseCapability } from "../supervise/capabilities.ts";
 import { systemdUnit } from "../systemd_unit.ts";
 import type { Command } from "./command.ts";
@@ -90,23 +90,22 @@ ${formatFlags(FLAGS)}`,
     const runFlags = args.slice(0, args.length - rest.length).filter((_, i, all) =>
       !isNameFlag(all, i)
     );
-    const wrapper = Deno.env.get(SELF_ENV) !== undefined;
     io.out(systemdUnit({
       name,
-      ysco,
+      ysco: ysco.path,
       args: ["run", ...runFlags, cmd, ...serviceArgs],
       workingDirectory: cwd,
       writablePaths: [
         cwd,
         resolve(cwd, flags.dir),
         dirname(resolve(cwd, cmd)),
-        ...(wrapper ? [] : [dirname(ysco)]),
+        ...(ysco.underDeno ? [] : [dirname(ysco.path)]),
       ],
       ...(flags.user !== "" ? { user: flags.user } : {}),
       capabilities,
       stopTimeoutMs: config.update.stop_timeout,
-      ...(wrapper ? { denoDir: denoDir() } : {}),
-      command: [ysco, "systemd-unit", ...args],
+      ...(ysco.underDeno ? { denoDir: denoDir() } : {}),
+      command: [ysco.path, "systemd-unit", ...args],
     }));
     return 0;
   },
@@ -121,20 +120,16 @@ function isNameFlag(args: string[], i: number): boolean {
 
 /**
  * The ysco for ExecStart: ./ysco when it exists (self-updates replace its target),
- * else the executable as started, absolute; undefined under `deno run`.
+ * else the executable as started; undefined under `deno run main.ts`.
  */
-async function yscoForUnit(cwd: string): Promise<string | undefined> {
+async function yscoForUnit(cwd: string): Promise<YscoExecutable | undefined> {
   const local = join(cwd, "ysco");
   try {
     await Deno.lstat(local);
-    return local;
+    return { path: local, underDeno: isScript(local) };
   } catch {
-    // none here
+    return yscoExecutable(cwd);
   }
-  let self = selfPath();
-  if (!self.includes("/")) self = Deno.execPath();
-  const abs = isAbsolute(self) ? self : resolve(cwd, self);
-  return /^deno(\.exe)?$/.test(basename(abs)) ? undefined : abs;
 }
 
 /** Deno's cache directory, as deno itself finds it. */

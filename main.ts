@@ -13,13 +13,14 @@ import { HelpRequested } from "./src/cli/flags.ts";
 import { errorMessage, UsageError } from "./src/errors.ts";
 
 /** A subcommand, loaded only when it runs, so that every command starts fast. */
-interface CommandEntry {
+export interface CommandEntry {
   name: string;
   summary: string;
   load(): Promise<Command>;
 }
 
-const COMMANDS: CommandEntry[] = [
+/** Every command, in the order of the overview. */
+export const COMMANDS: CommandEntry[] = [
   {
     name: "check",
     summary: "look up new versions of a Go binary's module (or a module path) and Go toolchains",

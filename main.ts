@@ -57,14 +57,19 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./src/cli/inspect.ts")).inspectCommand,
   },
   {
+    name: "licenses",
+    summary: "print the licenses of ysco and of everything bundled in it",
+    load: async () => (await import("./src/cli/licenses.ts")).licensesCommand,
+  },
+  {
     name: "plan",
     summary: "dry run: what ysco would install for a binary, when, and why",
     load: async () => (await import("./src/cli/plan.ts")).planCommand,
   },
   {
-    name: "licenses",
-    summary: "print the licenses of ysco and of everything bundled in it",
-    load: async () => (await import("./src/cli/licenses.ts")).licensesCommand,
+    name: "release-sign",
+    summary: "make ysco's signed release feed from built files (for publishing ysco)",
+    load: async () => (await import("./src/cli/release_sign.ts")).releaseSignCommand,
   },
   {
     name: "run",

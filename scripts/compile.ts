@@ -157,7 +157,8 @@ async function compileAll(version: string): Promise<void> {
   await using stage = await stageSources(version);
   const flags = await permissionFlags();
   for (const [target, suffix] of TARGETS) {
-    const output = join(ROOT, "dist", `ysco-${version}-${suffix}`);
+    // The names `ysco release-sign` expects; the version is inside (`ysco version`).
+    const output = join(ROOT, "dist", `ysco-${suffix}`);
     console.log(`compiling ${output}`);
     await deno(
       ["compile", "--no-prompt", ...flags, "--target", target, "--output", output, "main.ts"],

@@ -43,7 +43,9 @@ async function commandsBlock(): Promise<string> {
     const usage = command.usage.split("\n")[0]?.replace(/^usage: /, "") ?? entry.name;
     rows.push(`| \`${usage}\` | ${cell(entry.summary)} |`);
   }
-  rows.push("| `ysco help [COMMAND]` | the overview, or a command's usage (`-h` works everywhere) |");
+  rows.push(
+    "| `ysco help [COMMAND]` | the overview, or a command's usage (`-h` works everywhere) |",
+  );
   return rows.join("\n");
 }
 

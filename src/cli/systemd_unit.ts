@@ -56,6 +56,7 @@ ${formatFlags(FLAGS)}`,
       metricsAddr: flags.metricsaddr,
       cmd,
       args: serviceArgs,
+      self: "",
       argv: [],
     });
     const name = flags.name || basename(cmd);

@@ -1,4 +1,5 @@
 import { assertEquals, assertMatch } from "../_assert.ts";
+import { emptyState, writeState } from "../../src/state.ts";
 import { ysco } from "../_util.ts";
 import { GO, startWorld } from "../_world.ts";
 
@@ -46,19 +47,7 @@ Deno.test("ysco plan says why nothing is due: paused, or no newer version", asyn
   const none = await ysco(["plan", "./testsvc"], { cwd: world.dir });
   assertEquals(none.code, 0, none.stderr);
   assertMatch(none.stdout, /No update: /);
-  await Deno.writeTextFile(
-    `${world.dir}/ys/state.json`,
-    JSON.stringify({
-      version: 1,
-      pauseReason: "manually paused",
-      scheduled: [],
-      backoff: 0,
-      backoffReason: "",
-      previousBinarySvc: "",
-      previousBinarySelf: "",
-      history: [],
-    }),
-  );
+  await writeState(`${world.dir}/ys`, { ...emptyState(), pauseReason: "manually paused" });
   await world.announce(["v1.0.1"]);
   const paused = await ysco(["plan", "./testsvc"], { cwd: world.dir });
   assertMatch(

@@ -244,6 +244,12 @@ export async function initDeployment(options: InitOptions): Promise<InitResult> 
           "deployment (move it away to start over)",
       );
     }
+    if (!(await exists(dirname(ysAbs)))) {
+      throw new Error(
+        `Cannot initialize: "${dirname(options.dir)}", the directory for "${options.dir}", ` +
+          "does not exist",
+      );
+    }
     const problem = checkModulePath(options.pkgPath);
     if (problem !== undefined) {
       throw new Error(`Cannot initialize: "${options.pkgPath}" is not a package path: ${problem}`);
@@ -302,18 +308,6 @@ export async function initDeployment(options: InitOptions): Promise<InitResult> 
     checkAbort();
 
     // The state directory, built aside.
-    const tmp = await Deno.makeTempDir({
-      dir: dirname(ysAbs),
-      prefix: `${basename(ysAbs)}.tmp-`,
-    });
-    undo.push(() => Deno.remove(tmp, { recursive: true }));
-    await Deno.chmod(tmp, 0o700);
-    const password = generatePassword();
-    await Deno.writeTextFile(join(tmp, "password.txt"), password + "\n", {
-      mode: 0o600,
-      createNew: true,
-    });
-    await writeState(tmp, emptyState());
     const passwordFile = isAbsolute(options.dir)
       ? join(ysAbs, "password.txt")
       : join(options.dir, "password.txt");
@@ -322,7 +316,31 @@ export async function initDeployment(options: InitOptions): Promise<InitResult> 
       INIT_CONFIG_HEADER.replace("ys/ysco.toml", join(options.dir, "ysco.toml")),
     );
     parseConfig(configText, join(options.dir, "ysco.toml")); // it must read back
-    await Deno.writeTextFile(join(tmp, "ysco.toml"), configText, { mode: 0o644, createNew: true });
+    const password = generatePassword();
+    let tmp: string;
+    try {
+      tmp = await Deno.makeTempDir({ dir: dirname(ysAbs), prefix: `${basename(ysAbs)}.tmp-` });
+    } catch (err) {
+      throw new Error(`Cannot create "${options.dir}": ${errorMessage(err)}`, { cause: err });
+    }
+    const tmpDir = tmp;
+    undo.push(() => Deno.remove(tmpDir, { recursive: true }));
+    try {
+      await Deno.chmod(tmp, 0o700);
+      await Deno.writeTextFile(join(tmp, "password.txt"), password + "\n", {
+        mode: 0o600,
+        createNew: true,
+      });
+      await writeState(tmp, emptyState());
+      await Deno.writeTextFile(join(tmp, "ysco.toml"), configText, {
+        mode: 0o644,
+        createNew: true,
+      });
+    } catch (err) {
+      throw new Error(`Cannot write "${options.dir}" (in ${tmp}): ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
 
     // The binary: verified in the log, then downloaded and checked against the record.
     const key = parseVerifierKey(config.gobuild.verifier_key);

@@ -92,6 +92,14 @@ export async function startTerminal(options: TerminalOptions): Promise<Terminal>
       }
     },
     async [Symbol.asyncDispose]() {
+      // Stop what still runs in the foreground (a killed shell only sends it SIGHUP).
+      await tmux("send-keys", "-t", "t", "C-c").catch(() => {});
+      await poll(
+        "the prompt",
+        async () => /\n\$ ?$/.test(await terminal.screen()) || undefined,
+        10_000,
+      )
+        .catch(() => {});
       await tmux("kill-server").catch(() => {});
       await home[Symbol.asyncDispose]();
     },

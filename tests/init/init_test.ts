@@ -110,6 +110,15 @@ Deno.test("init refuses an existing deployment, and files it would replace, befo
     assertEquals(await Deno.readTextFile(join(dir.path, existing)), "mine\n");
     await Deno.remove(join(dir.path, existing));
   }
+  const nowhere = await ysco(["init", ...sourceFlags(world), "-dir", "nosuch/ys", PKG], {
+    cwd: dir.path,
+  });
+  assertEquals(nowhere.code, 1);
+  assertMatch(
+    nowhere.stderr,
+    /^ysco init: Cannot initialize: "nosuch", the directory for "nosuch\/ys", does not exist$/m,
+  );
+  assertEquals(await list(dir.path), []);
   assertEquals(world.gobuild.requests.filter((r) => r.route === "download"), []);
 });
 

@@ -84,7 +84,10 @@ export function createProgress(options: ProgressOptions): Progress {
   let lastDraw = -Infinity;
   let lastTenth = -1;
   let ended = false;
+  let pending: ReturnType<typeof setTimeout> | undefined;
   const draw = () => {
+    clearTimeout(pending);
+    pending = undefined;
     write(`\r${formatProgressLine(label, done, total, columns)}\x1b[K`);
     lastDraw = now();
   };
@@ -103,10 +106,13 @@ export function createProgress(options: ProgressOptions): Progress {
       done = n;
       if (!terminal) note();
       else if (now() - lastDraw >= REDRAW_MS || n >= total) draw();
+      // Skipped: drawn a little later, so that a stalled download shows where it stopped.
+      else pending ??= setTimeout(draw, REDRAW_MS - (now() - lastDraw));
     },
     end(complete) {
       if (ended) return;
       ended = true;
+      clearTimeout(pending);
       if (terminal) {
         draw();
         write(complete ? "\n" : "  stopped\n");

@@ -26,6 +26,7 @@ import {
   formatProgressNote,
 } from "../../src/progress.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
+import { poll } from "../_process.ts";
 
 Deno.test("modulePrefixes() lists the package path and each shorter prefix", () => {
   const rows: Array<[string, string[]]> = [
@@ -176,6 +177,22 @@ Deno.test("createProgress() redraws in place on a terminal and prints tenths els
   failed.end(false);
   failed.update(50); // after the end: ignored
   assertEquals(stopped.slice(-1), ["downloading x: stopped\n"]);
+});
+
+Deno.test("createProgress() draws the last state soon after the bytes stop coming", async () => {
+  const term: string[] = [];
+  const bar = createProgress({
+    label: "x",
+    total: 100,
+    write: (t) => term.push(t),
+    terminal: true,
+  });
+  bar.update(40); // within the redraw interval of the first draw: drawn a little later
+  assertEquals(term.length, 1);
+  await poll("the trailing redraw", () => term.length === 2 ? true : undefined, 5_000);
+  assert(term[1]?.includes(" 40% "), term[1] ?? "");
+  bar.end(false);
+  assertEquals(term[term.length - 1], "  stopped\n");
 });
 
 Deno.test("formatConfigChanges() writes only what differs and parses back to the same configuration", () => {

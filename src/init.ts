@@ -33,6 +33,7 @@ import {
   type MethodReport,
 } from "./discover/mod.ts";
 import { errorMessage } from "./errors.ts";
+import { exists } from "./exists.ts";
 import { emptyState, writeState } from "./state.ts";
 import { versionFileName } from "./update/install.ts";
 import { binaryUrl, type BuildSpec, buildSpecProblem, tlogBaseUrl } from "./verify/buildspec.ts";
@@ -466,16 +467,6 @@ async function symlinkNew(
     });
   }
   undo.push(() => Deno.remove(path));
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 /** A fetch that also stops when signal aborts (the tlog client takes no signal of its own). */

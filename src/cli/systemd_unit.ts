@@ -9,6 +9,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { readConfigOrDefaults } from "../config/load.ts";
 import { ConfigError } from "../config/parse.ts";
 import { errorMessage, UsageError } from "../errors.ts";
+import { exists } from "../exists.ts";
 import { checkRunOptions } from "../run.ts";
 import { isScript, type YscoExecutable, yscoExecutable } from "../ysco_executable.ts";
 import { capabilityName, parseCapability } from "../supervise/capabilities.ts";
@@ -125,12 +126,7 @@ function isNameFlag(args: string[], i: number): boolean {
  */
 async function yscoForUnit(cwd: string): Promise<YscoExecutable | undefined> {
   const local = join(cwd, "ysco");
-  try {
-    await Deno.lstat(local);
-    return { path: local, underDeno: isScript(local) };
-  } catch {
-    return yscoExecutable(cwd);
-  }
+  return await exists(local) ? { path: local, underDeno: isScript(local) } : yscoExecutable(cwd);
 }
 
 /** Deno's cache directory, as deno itself finds it. */

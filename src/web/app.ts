@@ -352,10 +352,30 @@ export function createAdminApp(deps: AdminDeps): Hono {
     return c.body(FAVICON);
   });
 
-  app.notFound((c) => fail(c, 404, "not found"));
+  app.notFound((c) => {
+    const allowed = ROUTES[c.req.path];
+    if (allowed === undefined || (deps.serveMetrics === false && c.req.path === "/metrics")) {
+      return fail(c, 404, "not found");
+    }
+    c.header("Allow", allowed);
+    return fail(c, 405, `method not allowed (allowed: ${allowed})`);
+  });
   app.onError((err, c) => fail(c, 500, errorMessage(err)));
   return app;
 }
+
+/** The admin server's paths and their methods, for 405 answers. */
+const ROUTES: Record<string, string> = {
+  "/": "GET, HEAD, POST",
+  "/json": "GET, HEAD",
+  "/update": "POST",
+  "/notify": "POST",
+  "/notifytoolchain": "POST",
+  "/service-version": "GET, HEAD",
+  "/service-version.json": "GET, HEAD",
+  "/metrics": "GET, HEAD",
+  "/favicon.ico": "GET, HEAD",
+};
 
 /** The metrics-only app for `-metricsaddr`: `/metrics`, and `/` redirecting to it. */
 export function createMetricsApp(registry: Registry): Hono {

@@ -13,13 +13,14 @@ import { HelpRequested } from "./src/cli/flags.ts";
 import { errorMessage, UsageError } from "./src/errors.ts";
 
 /** A subcommand, loaded only when it runs, so that every command starts fast. */
-interface CommandEntry {
+export interface CommandEntry {
   name: string;
   summary: string;
   load(): Promise<Command>;
 }
 
-const COMMANDS: CommandEntry[] = [
+/** Every command, in the order of the overview. */
+export const COMMANDS: CommandEntry[] = [
   {
     name: "check",
     summary: "look up new versions of a Go binary's module (or a module path) and Go toolchains",
@@ -46,9 +47,19 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./src/cli/fetch.ts")).fetchCommand,
   },
   {
+    name: "init",
+    summary: "set up a Go service in this directory: ysco init github.com/mjl-/moxtools",
+    load: async () => (await import("./src/cli/init.ts")).initCommand,
+  },
+  {
     name: "inspect",
     summary: "show the Go build information of binaries (module, version, Go version, platform)",
     load: async () => (await import("./src/cli/inspect.ts")).inspectCommand,
+  },
+  {
+    name: "licenses",
+    summary: "print the licenses of ysco and of everything bundled in it",
+    load: async () => (await import("./src/cli/licenses.ts")).licensesCommand,
   },
   {
     name: "plan",
@@ -64,6 +75,11 @@ const COMMANDS: CommandEntry[] = [
     name: "run",
     summary: "run a Go service and keep it up to date: ysco run [flags] ./app [args]",
     load: async () => (await import("./src/cli/run.ts")).runCommand,
+  },
+  {
+    name: "systemd-unit",
+    summary: "print a hardened systemd unit that runs ysco run for a service",
+    load: async () => (await import("./src/cli/systemd_unit.ts")).systemdUnitCommand,
   },
   {
     name: "testconfig",

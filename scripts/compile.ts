@@ -1,16 +1,28 @@
 /**
- * `deno task compile`: single executables of ysco for the release platforms in
- * dist/, with the same permissions as bin/ysco baked in (no prompts at run time).
+ * Release builds of ysco, with the version stamped in (`ysco version` shows it) and,
+ * for executables, the permissions of bin/ysco baked in (no prompts at run time):
  *
- * `deno compile` downloads its base runtime, so this needs a machine with normal
- * internet access; everywhere else, bin/ysco runs the very same program.
+ * - `deno task compile`: single executables for the release platforms in dist/
+ *   (`deno compile` downloads its base runtime, so this needs a machine with normal
+ *   internet access);
+ * - `deno task bundle`: dist/ysco.js, the whole program in one JavaScript file that
+ *   `deno run` runs with no other files and no downloads; it starts with a `#!` line,
+ *   so that `./ysco.js ...` works where deno is on PATH.
+ *
+ * The version is `$YSCO_VERSION` when set, the tag at HEAD, or a Go pseudo-version
+ * of the commit after the last tag (after the development version of
+ * src/ysco_version.ts when there is no tag), with "+dirty" for uncommitted changes.
+ * It is stamped into a copy of the sources, never into the checkout.
  *
  * @module
  */
 
 // deno-lint-ignore-file no-console -- a build script that reports progress
 
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isValidSemver, parseSemver } from "../src/version/semver.ts";
+import { YSCO_VERSION } from "../src/ysco_version.ts";
 
 /** Release targets: Deno's target triple and the file name suffix (GOOS-GOARCH). */
 export const TARGETS = [
@@ -20,22 +32,149 @@ export const TARGETS = [
   ["aarch64-apple-darwin", "darwin-arm64"],
 ] as const;
 
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** What the program is made of: copied to the staging directory. */
+const SOURCES = ["main.ts", "deno.json", "deno.lock", "src"];
+
 /** The --allow-* flags of bin/ysco: the one place where ysco's permissions are defined. */
 export async function permissionFlags(): Promise<string[]> {
-  const wrapper = await Deno.readTextFile(fileURLToPath(new URL("../bin/ysco", import.meta.url)));
+  const wrapper = await Deno.readTextFile(join(ROOT, "bin", "ysco"));
   return [...wrapper.matchAll(/--allow-[a-z-]+/g)].map((m) => m[0]);
 }
 
-if (import.meta.main) {
-  const root = fileURLToPath(new URL("..", import.meta.url));
+/**
+ * A Go pseudo-version for a commit after base (a tag or the development version):
+ * `vX.Y.(Z+1)-0.TIME-COMMIT` after a release, `vX.Y.Z-PRE.0.TIME-COMMIT` after a
+ * prerelease, TIME as yyyymmddhhmmss in UTC and COMMIT the first 12 hex digits.
+ * @throws SyntaxError for a base that is not a semantic version
+ */
+export function pseudoVersion(base: string, time: Date, commit: string): string {
+  const v = parseSemver(base);
+  if (v === undefined) throw new SyntaxError(`Cannot make a pseudo-version after "${base}"`);
+  const stamp = time.toISOString().replace(/[-:T]/g, "").slice(0, 14);
+  const rev = commit.slice(0, 12);
+  const [major, minor, patch] = [v.major, v.minor, v.patch];
+  return v.prerelease === ""
+    ? `v${major}.${minor}.${BigInt(patch) + 1n}-0.${stamp}-${rev}`
+    : `v${major}.${minor}.${patch}${v.prerelease}.0.${stamp}-${rev}`;
+}
+
+async function git(args: string[]): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command("git", { args, cwd: ROOT, stdin: "null", stderr: "null" })
+      .output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+  } catch {
+    return undefined; // no git
+  }
+}
+
+/**
+ * The version to stamp: $YSCO_VERSION, the tag at a clean HEAD, or a pseudo-version.
+ * @throws SyntaxError for a $YSCO_VERSION that is not a semantic version
+ */
+export async function releaseVersion(): Promise<string> {
+  const env = Deno.env.get("YSCO_VERSION");
+  if (env) {
+    if (!isValidSemver(env)) {
+      throw new SyntaxError(`Cannot stamp version "${env}" ($YSCO_VERSION): not like v1.2.3`);
+    }
+    return env;
+  }
+  const commit = await git(["rev-parse", "HEAD"]);
+  const time = await git(["show", "-s", "--format=%ct", "HEAD"]);
+  if (commit === undefined || time === undefined) return YSCO_VERSION;
+  const dirty = (await git(["status", "--porcelain", "--untracked-files=no"])) !== "";
+  const described = await git(["describe", "--tags", "--match", "v[0-9]*", "--long"]);
+  const m = described === undefined ? null : /^(.*)-(\d+)-g[0-9a-f]+$/.exec(described);
+  const tag = m?.[1];
+  if (tag !== undefined && m?.[2] === "0" && !dirty && isValidSemver(tag)) return tag;
+  const base = tag !== undefined && isValidSemver(tag) ? tag : YSCO_VERSION;
+  return pseudoVersion(base, new Date(Number(time) * 1000), commit) + (dirty ? "+dirty" : "");
+}
+
+/** A copy of the program's sources with the version stamped; `await using` removes it. */
+export async function stageSources(
+  version: string,
+): Promise<{ dir: string } & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix: "ysco-release-" });
+  const copy = async (rel: string) => {
+    const from = join(ROOT, rel);
+    const to = join(dir, rel);
+    if ((await Deno.stat(from)).isDirectory) {
+      await Deno.mkdir(to, { recursive: true });
+      for await (const e of Deno.readDir(from)) await copy(join(rel, e.name));
+    } else {
+      await Deno.mkdir(dirname(to), { recursive: true });
+      await Deno.copyFile(from, to);
+    }
+  };
+  for (const rel of SOURCES) await copy(rel);
+  const file = join(dir, "src", "ysco_version.ts");
+  const text = await Deno.readTextFile(file);
+  const stamped = text.replace(
+    /^export const YSCO_VERSION = "[^"]*";$/m,
+    `export const YSCO_VERSION = ${JSON.stringify(version)};`,
+  );
+  if (stamped === text && !text.includes(JSON.stringify(version))) {
+    throw new Error(`Cannot stamp the version: no YSCO_VERSION line in ${file}`);
+  }
+  await Deno.writeTextFile(file, stamped);
+  return {
+    dir,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+async function deno(args: string[], cwd: string): Promise<void> {
+  const { code } = await new Deno.Command(Deno.execPath(), { args, cwd }).spawn().status;
+  if (code !== 0) throw new Error(`Cannot build: deno ${args.join(" ")} exited with ${code}`);
+}
+
+/**
+ * Bundles the program with the version stamped into one JavaScript file, starting
+ * with a `#!` line that runs it with ysco's permissions.
+ */
+export async function bundleProgram(output: string, version: string): Promise<void> {
+  await using stage = await stageSources(version);
+  const tmp = join(stage.dir, "ysco.js");
+  await deno(["bundle", "--quiet", "--platform", "deno", "--output", tmp, "main.ts"], stage.dir);
+  const flags = await permissionFlags();
+  const shebang = `#!/usr/bin/env -S deno run --quiet --no-prompt --no-config --no-lock ${
+    flags.join(" ")
+  }\n`;
+  const code = await Deno.readTextFile(tmp);
+  await Deno.mkdir(dirname(output), { recursive: true });
+  await Deno.writeTextFile(output, shebang + code.replace(/^#!.*\n/, ""), { mode: 0o755 });
+  await Deno.chmod(output, 0o755);
+}
+
+/** Compiles the executables into dist/. */
+async function compileAll(version: string): Promise<void> {
+  await using stage = await stageSources(version);
   const flags = await permissionFlags();
   for (const [target, suffix] of TARGETS) {
-    const output = `dist/ysco-${suffix}`;
+    // The names `ysco release-sign` expects; the version is inside (`ysco version`).
+    const output = join(ROOT, "dist", `ysco-${suffix}`);
     console.log(`compiling ${output}`);
-    const { code } = await new Deno.Command(Deno.execPath(), {
-      args: ["compile", "--no-prompt", ...flags, "--target", target, "--output", output, "main.ts"],
-      cwd: root,
-    }).spawn().status;
-    if (code !== 0) Deno.exit(code);
+    await deno(
+      ["compile", "--no-prompt", ...flags, "--target", target, "--output", output, "main.ts"],
+      stage.dir,
+    );
+  }
+}
+
+if (import.meta.main) {
+  const version = await releaseVersion();
+  console.log(`version ${version}`);
+  if (Deno.args.includes("--bundle")) {
+    const output = join(ROOT, "dist", "ysco.js");
+    await bundleProgram(output, version);
+    console.log(`wrote ${output}`);
+  } else {
+    await compileAll(version);
   }
 }

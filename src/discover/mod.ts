@@ -87,6 +87,11 @@ export interface MethodReport {
   toolchains?: Toolchains;
   /** Why it failed. */
   error?: string;
+  /**
+   * The failure was an answer that the module does not exist (DNS NXDOMAIN or no
+   * record, proxy 404 or 410), not a broken source.
+   */
+  notFound?: boolean;
   /** DNS only: the resolver that answered. */
   resolver?: string;
   /** DNS only: the resolver's AD bit (it validated the answer with DNSSEC). */
@@ -317,7 +322,10 @@ async function runMethod<T>(
       ? new Error(`Cannot look up ${base.query}: ${timeoutError.message}`, { cause: err })
       : err;
     options.onMethodError?.(method, error);
-    return { report: { ...base, ok: false, error: errorMessage(error) } };
+    const notFound = err instanceof NotFound || (err instanceof GoProxyError && err.notFound);
+    return {
+      report: { ...base, ok: false, error: errorMessage(error), ...(notFound ? { notFound } : {}) },
+    };
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);

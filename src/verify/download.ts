@@ -40,6 +40,11 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** The fetch to use. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Called after each piece of the binary is written, with the bytes written so far
+   * and the record's size (for a progress bar).
+   */
+  onProgress?: (written: number, total: number) => void;
 }
 
 /** A verified binary in a temporary file next to the destination. */
@@ -155,6 +160,7 @@ async function download(
         hash.update(chunk.value);
         await writeAll(file, chunk.value);
         release(chunk.value);
+        options.onProgress?.(size, record.size);
       }
     } finally {
       reader.cancel().catch(() => {});

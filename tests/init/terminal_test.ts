@@ -68,5 +68,5 @@ Deno.test("a person runs ysco init in a terminal, starts the printed command and
 
   // Ctrl-C stops ysco and the service, back at the prompt.
   await term.press("C-c");
-  await term.waitFor(/msg="service (quit|finished)[^\n]*\n\$ ?$/);
+  await term.waitFor(/msg="service (quit|finished|ended)[^\n]*\n\$ ?$/);
 });

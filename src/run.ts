@@ -30,7 +30,7 @@ import { createGobuildFetcher } from "./update/gobuild_fetcher.ts";
 import { type Discovery, Updater } from "./update/updater.ts";
 import { createAdminApp, createMetricsApp } from "./web/app.ts";
 import { YSCO_VERSION } from "./ysco_version.ts";
-import { createYscoMetrics, type YscoMetrics } from "./ysco_metrics.ts";
+import { addFleetMetrics, createYscoMetrics, type YscoMetrics } from "./ysco_metrics.ts";
 
 /** What `ysco run` was asked to do. */
 export interface RunOptions {
@@ -145,6 +145,10 @@ export async function runService(o: RunOptions): Promise<number> {
     log.error("cannot set up fleet coordination", { err: errorMessage(err) });
     return 1;
   }
+  if (gate) {
+    const fleet = gate;
+    addFleetMetrics(metrics.registry, () => fleet.status());
+  }
 
   const env = Deno.env.toObject();
   for (const key of PRIVATE_ENV) delete env[key];
@@ -172,7 +176,7 @@ export async function runService(o: RunOptions): Promise<number> {
 
   let servers: Deno.HttpServer[];
   try {
-    servers = startWebServers(o, { updater, password, metrics, log });
+    servers = startWebServers(o, { updater, password, metrics, log, ...(gate ? { gate } : {}) });
   } catch (err) {
     log.error("cannot start web server", { err: errorMessage(err) });
     await gate?.close();
@@ -207,7 +211,7 @@ const DISCOVERY: Discovery = {
  */
 function startWebServers(
   o: RunOptions,
-  deps: { updater: Updater; password: string; metrics: YscoMetrics; log: Logger },
+  deps: { updater: Updater; password: string; metrics: YscoMetrics; log: Logger; gate?: FleetGate },
 ): Deno.HttpServer[] {
   const adminAddr = o.addr || o.adminAddr;
   const metricsAddr = o.addr || o.metricsAddr;
@@ -234,6 +238,7 @@ function startWebServers(
       serveMetrics: adminAddr === metricsAddr,
       yscoVersion: YSCO_VERSION,
       log: deps.log,
+      ...(deps.gate ? { fleet: deps.gate } : {}),
     });
     serve(
       adminAddr,

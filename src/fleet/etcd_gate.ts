@@ -326,18 +326,23 @@ export class EtcdGate implements FleetGate {
     const snap = await this.#client.txn({
       compare: [],
       success: [
-        { range: { key: g.hosts, prefix: true } },
         { range: { key: keys.halt } },
         { range: { key: keys.soaked, prefix: true, countOnly: true } },
         { range: { key: keys.queue, keysOnly: true } },
       ],
     });
-    const [hosts, haltRange, soaked, queued] = snap.results;
-    const hostIds = hosts?.kind === "range" ? canaryCandidates(hosts.kvs) : [];
+    const [haltRange, soakedRange, queued] = snap.results;
     const haltKv = haltRange?.kind === "range" ? haltRange.kvs[0] : undefined;
     const halt = haltKv ? parseHalt(haltKv.value) : undefined;
+    const soaked = soakedRange?.kind === "range" ? soakedRange.count : 0;
+    // The hosts (to choose the canaries) only while the canaries have not soaked the
+    // target: once they have, the rest of a large group wakes at once and need not
+    // each read every host's state.
+    const hostIds = halt === undefined && soaked < this.#canaries
+      ? canaryCandidates((await this.#client.range(g.hosts, { prefix: true })).kvs)
+      : [];
     const admission = admit(
-      { hostIds, soaked: soaked?.kind === "range" ? soaked.count : 0, ...(halt ? { halt } : {}) },
+      { hostIds, soaked, ...(halt ? { halt } : {}) },
       this.id,
       this.#canaries,
     );

@@ -86,17 +86,19 @@ export function simHost(id: string, running: Release, s: SimSettings): SimHost {
       // The pretend install and health check take a moment, so that slots overlap.
       await new Promise((r) => setTimeout(r, options.installMs ?? 50));
       if (options.fail) {
+        // As the update cycle does: the old version runs again, automatic updates pause.
         gate.report({
           ...host.running,
           healthy: true,
           lastError: "new version failed its health check",
+          paused: true,
         });
         await slot.rollback(`${target.version} failed its health check`);
         return "rolled back";
       }
       host.installed.push(target);
       host.running = target;
-      gate.report({ ...target, healthy: true, lastError: "" });
+      gate.report({ ...target, healthy: true, lastError: "", paused: false });
       await slot.release();
       return "installed";
     },

@@ -376,6 +376,24 @@ Deno.test("ysco run in a fleet: one etcd member down changes nothing; without a 
   assertEquals(cli.code, 1);
   assertMatch(cli.stderr, /Cannot .*etcd/);
 
+  // Pausing automatic updates gives up the wait (no backoff); unpausing waits again.
+  const paused = world.hosts[3];
+  assert(paused);
+  assertEquals((await paused.postForm({ command: "pause" })).status, 303);
+  await paused.idle();
+  const state = await paused.state();
+  const last = (state.history as Array<{ outcome: string; reason?: string }>).at(-1);
+  assertEquals([last?.outcome, last?.reason, state.backoff], [
+    "cancelled",
+    "waiting for a fleet slot: automatic updates were paused",
+    0,
+  ]);
+  assertEquals((await paused.postForm({ command: "unpause" })).status, 303);
+  await poll(`${paused.id} waiting again`, async () => {
+    const s = await paused.status();
+    return s.Busy?.phase === "waiting for a fleet slot" ? true : undefined;
+  });
+
   // The quorum returns: the hosts go on by themselves.
   await world.cluster.start(1);
   await Promise.all(world.hosts.map((h) => h.waitForVersion("v1.1.0", 120_000)));

@@ -51,6 +51,16 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./src/cli/inspect.ts")).inspectCommand,
   },
   {
+    name: "plan",
+    summary: "dry run: what ysco would install for a binary, when, and why",
+    load: async () => (await import("./src/cli/plan.ts")).planCommand,
+  },
+  {
+    name: "release-sign",
+    summary: "make ysco's signed release feed from built files (for publishing ysco)",
+    load: async () => (await import("./src/cli/release_sign.ts")).releaseSignCommand,
+  },
+  {
     name: "run",
     summary: "run a Go service and keep it up to date: ysco run [flags] ./app [args]",
     load: async () => (await import("./src/cli/run.ts")).runCommand,

@@ -14,7 +14,7 @@ import { loadConfig } from "./config/load.ts";
 import { ConfigError } from "./config/parse.ts";
 import { errorMessage, UsageError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { SELF_ENV, selfPath } from "./self_path.ts";
+import { SELF_ENV } from "./self_path.ts";
 import { readState, type State, StateError } from "./state.ts";
 import {
   checkAccess,
@@ -30,6 +30,8 @@ import { createGobuildFetcher } from "./update/gobuild_fetcher.ts";
 import { type Discovery, Updater } from "./update/updater.ts";
 import { createAdminApp, createMetricsApp } from "./web/app.ts";
 import { YSCO_VERSION } from "./ysco_version.ts";
+import { hostGoarch, hostGoos } from "./platform.ts";
+import { type ExecState, takeExecState } from "./self/release.ts";
 import { addFleetMetrics, createYscoMetrics, type YscoMetrics } from "./ysco_metrics.ts";
 
 /** What `ysco run` was asked to do. */
@@ -44,7 +46,9 @@ export interface RunOptions {
   /** The service binary, an explicit path. */
   cmd: string;
   args: string[];
-  /** ysco's own command line, shown on the admin page. */
+  /** The path ysco was started as (argv[0]). */
+  self: string;
+  /** ysco's own command line, shown on the admin page and used again by a self-update. */
   argv: string[];
 }
 
@@ -112,7 +116,7 @@ export async function runService(o: RunOptions): Promise<number> {
 
   const credentials = await prepareCredentials(o, config, log);
   if (credentials === "refused") return 1;
-  await symlinkTips(o.cmd, log);
+  await symlinkTips(o.cmd, o.self, log);
 
   let state: State;
   try {
@@ -150,6 +154,12 @@ export async function runService(o: RunOptions): Promise<number> {
     addFleetMetrics(metrics.registry, () => fleet.status());
   }
 
+  let exec: ExecState | undefined;
+  try {
+    exec = takeExecState();
+  } catch (err) {
+    log.error("cannot take over from the ysco that replaced itself", { err: errorMessage(err) });
+  }
   const env = Deno.env.toObject();
   for (const key of PRIVATE_ENV) delete env[key];
   const supervisor = new Supervisor({
@@ -172,6 +182,13 @@ export async function runService(o: RunOptions): Promise<number> {
     discovery: DISCOVERY,
     fetcher: createGobuildFetcher(o.dir, log, metrics),
     ...(gate ? { gate } : {}),
+    self: {
+      version: YSCO_VERSION,
+      path: o.self,
+      argv: o.argv,
+      platform: `${hostGoos()}-${hostGoarch()}`,
+    },
+    ...(exec ? { exec } : {}),
   });
 
   let servers: Deno.HttpServer[];
@@ -236,6 +253,7 @@ function startWebServers(
       argv: o.argv,
       registry: deps.metrics.registry,
       serveMetrics: adminAddr === metricsAddr,
+      listenPort: splitHostPort(adminAddr).port,
       yscoVersion: YSCO_VERSION,
       log: deps.log,
       ...(deps.gate ? { fleet: deps.gate } : {}),
@@ -303,7 +321,7 @@ async function prepareCredentials(
 }
 
 /** The original's tips: the service binary and ysco itself are best run as symlinks. */
-async function symlinkTips(cmd: string, log: Logger): Promise<void> {
+async function symlinkTips(cmd: string, self: string, log: Logger): Promise<void> {
   for (
     const [path, tip] of [
       [
@@ -311,7 +329,7 @@ async function symlinkTips(cmd: string, log: Logger): Promise<void> {
         "tip: make the service binary a symlink to see the current version and switch versions atomically",
       ],
       [
-        selfPath(),
+        self,
         "tip: make ysco a symlink so it can update itself without interrupting the service",
       ],
     ] as const

@@ -66,6 +66,22 @@ export interface State {
   previousBinarySelf: string;
   /** Finished updates, oldest first, at most HISTORY_LIMIT. */
   history: HistoryEntry[];
+  /** The newest release feed of ysco seen: a feed older than this is refused. */
+  selfFeed?: { time: string; newest: string };
+  /**
+   * A self-update that replaced the running ysco and is not confirmed yet by the new
+   * one. Found at a start of the old version, it means the new one did not come up.
+   */
+  selfUpdate?: PendingSelfUpdate | undefined;
+}
+
+/** A self-update between the exec and the new version's confirmation. */
+export interface PendingSelfUpdate {
+  from: { version: string; path: string };
+  to: { version: string; path: string };
+  /** When the exec happened (ISO 8601). */
+  time: string;
+  manual: boolean;
 }
 
 /** How many history entries are kept. */
@@ -178,6 +194,16 @@ function checkState(json: unknown): string | undefined {
     }
   }
   if (!Array.isArray(s.history)) return `"history" must be an array`;
+  if (s.selfFeed !== undefined) {
+    const problem = checkFields(s.selfFeed, ["time", "newest"]);
+    if (problem) return `"selfFeed": ${problem}`;
+  }
+  if (s.selfUpdate !== undefined) {
+    const u = s.selfUpdate as Record<string, unknown>;
+    const problem = checkFields(u, ["time"]) ?? checkFields(u.from, ["version", "path"]) ??
+      checkFields(u.to, ["version", "path"]);
+    if (problem) return `"selfUpdate": ${problem}`;
+  }
   for (const [i, h] of s.history.entries()) {
     const problem = checkFields(h, ["time", "which", "outcome"]);
     if (problem) return `history entry ${i + 1}: ${problem}`;

@@ -21,7 +21,8 @@ import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
 import { freePort, httpText, isAlive, poll, type Proc, startYsco } from "./_process.ts";
 import { installService, TEST_PASSWORD, writeYsDir } from "./_service.ts";
 import { type Output, type TempDir, tempDir, ysco } from "./_util.ts";
-import { GO, mergeToml, spec } from "./_world.ts";
+import { GO, mergeToml } from "./_world.ts";
+import { testsvcSpec } from "./verify/_fixture.ts";
 import { EtcdClient } from "../src/fleet/etcd.ts";
 
 export { GO };
@@ -131,7 +132,7 @@ export async function startFleetWorld(options: FleetWorldOptions): Promise<Fleet
     const gobuild = await startGobuildServer();
     cleanup.push(() => gobuild[Symbol.asyncDispose]());
     for (const v of options.builds ?? ["v1.0.0", "v1.0.1", "v1.1.0"]) {
-      await gobuild.addBuild(spec(v, GO), await goBuild({ version: v }));
+      await gobuild.addBuild(testsvcSpec(v), await goBuild({ version: v }));
     }
     const proxy = startGoProxy({ dir: await goProxyDir() });
     cleanup.push(() => proxy[Symbol.asyncDispose]());

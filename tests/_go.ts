@@ -12,6 +12,7 @@
  * @module
  */
 
+import { exists } from "../src/exists.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -322,16 +323,6 @@ async function createOnce(dir: string, fill: (tmp: string) => Promise<void>): Pr
   } catch (err) {
     await Deno.remove(tmp, { recursive: true });
     if (await exists(dir)) return; // another process won the race
-    throw err;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
 }

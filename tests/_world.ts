@@ -12,13 +12,13 @@
  */
 
 import { join } from "node:path";
-import type { BuildSpec } from "../src/verify/buildspec.ts";
 import { goBuild, goProxyDir, type GoToolchain, TESTSVC, TESTSVC_VERSIONS } from "./_go.ts";
 import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
 import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
-import { freePort, httpText, poll, type Proc, startYsco } from "./_process.ts";
+import { freePort, httpText, poll, Proc, startYsco } from "./_process.ts";
 import { installService, TEST_PASSWORD, writeYsDir } from "./_service.ts";
+import { testsvcSpec } from "./verify/_fixture.ts";
 import { type TempDir, tempDir } from "./_util.ts";
 
 /** Go version of the builds (Debian's Go 1.23). */
@@ -63,7 +63,7 @@ export interface World extends AsyncDisposable {
    * Starts `ysco run` and waits until the service answers; flags replace the default
    * `-addr 127.0.0.1:ADMINPORT`.
    */
-  startYsco(env?: Record<string, string>, flags?: string[]): Promise<Proc>;
+  startYsco(env?: Record<string, string>, flags?: string[], program?: string): Promise<Proc>;
   /** What the service answers on "/" (module, version, Go version), or undefined. */
   serviceVersion(): Promise<string | undefined>;
   /** Waits until the service answers with version and goVersion. */
@@ -88,8 +88,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   });
   const gobuild = await startGobuildServer();
   for (const v of TESTSVC_VERSIONS) {
-    await gobuild.addBuild(spec(v, GO), await goBuild({ version: v }));
-    await gobuild.addBuild(spec(v, GO_OLD), await goBuild({ version: v, go: "1.19" }));
+    await gobuild.addBuild(testsvcSpec(v), await goBuild({ version: v }));
+    await gobuild.addBuild(
+      { ...testsvcSpec(v), goversion: GO_OLD },
+      await goBuild({ version: v, go: "1.19" }),
+    );
   }
   const proxy = startGoProxy({ dir: await goProxyDir() });
   const records = (versions: string[]): Array<[string, string[]]> => [
@@ -140,11 +143,11 @@ stop_timeout = "5s"
     async configure(extra = "") {
       await writeYsDir(tmp.path, mergeToml(baseConfig, extra));
     },
-    async startYsco(env = {}, flags = ["-addr", `127.0.0.1:${adminPort}`]) {
-      const proc = startYsco(["run", ...flags, cmd, "-addr", `127.0.0.1:${servicePort}`], {
-        cwd: tmp.path,
-        env,
-      });
+    async startYsco(env = {}, flags = ["-addr", `127.0.0.1:${adminPort}`], program?: string) {
+      const args = ["run", ...flags, cmd, "-addr", `127.0.0.1:${servicePort}`];
+      const proc = program === undefined
+        ? startYsco(args, { cwd: tmp.path, env })
+        : new Proc(program, args, { cwd: tmp.path, env });
       world.ysco = proc;
       await poll("the service answering", () => world.serviceVersion(), 30_000);
       await poll(
@@ -196,19 +199,6 @@ stop_timeout = "5s"
     },
   };
   return world;
-}
-
-/** The gobuild build spec of a version of the test service. */
-export function spec(version: string, goversion: string): BuildSpec {
-  return {
-    mod: TESTSVC,
-    version,
-    dir: "/cmd/testsvc",
-    goos: "linux",
-    goarch: "amd64",
-    goversion,
-    stripped: true,
-  };
 }
 
 /** Reads ys/state.json of a world. */

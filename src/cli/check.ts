@@ -6,10 +6,10 @@
  * @module
  */
 
-import { join } from "node:path";
 import { type BuildInfo, BuildInfoError, readBuildInfo } from "../buildinfo/mod.ts";
-import { type Config, CONFIG_SCHEMA } from "../config/config.ts";
-import { ConfigError, defaultOf, parseConfig } from "../config/parse.ts";
+import type { Config } from "../config/config.ts";
+import { readConfigOrDefaults } from "../config/load.ts";
+import { ConfigError } from "../config/parse.ts";
 import {
   checkModulePath,
   discoverModule,
@@ -61,7 +61,7 @@ ${formatFlags(FLAGS)}`,
 
     let config: Pick<Config, "monitor" | "policy">;
     try {
-      config = await readSettings(flags.dir);
+      config = await readConfigOrDefaults(flags.dir);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.err(err.message + "\n");
@@ -111,23 +111,6 @@ async function settle<T>(p: Promise<T>): Promise<Settled<T>> {
     if (err instanceof TypeError) return { error: err.message, reports: [] };
     throw err;
   }
-}
-
-async function readSettings(dir: string): Promise<Pick<Config, "monitor" | "policy">> {
-  const file = join(dir, "ysco.toml");
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      return {
-        monitor: defaultOf(CONFIG_SCHEMA.monitor) as Config["monitor"],
-        policy: defaultOf(CONFIG_SCHEMA.policy) as Config["policy"],
-      };
-    }
-    throw new ConfigError(file, [{ path: "", message: `cannot read: ${errorMessage(err)}` }]);
-  }
-  return parseConfig(text, file);
 }
 
 async function readTarget(

@@ -10,6 +10,9 @@ import { join } from "node:path";
 import { DEFAULT_VERIFIER_KEY } from "../config/config.ts";
 import { parseDuration } from "../duration.ts";
 import { errorMessage, UsageError } from "../errors.ts";
+import { readConfigOrDefaults } from "../config/load.ts";
+import { ConfigError } from "../config/parse.ts";
+import { discoverToolchains } from "../discover/mod.ts";
 import { hostGoarch, hostGoos } from "../platform.ts";
 import {
   binaryUrl,
@@ -27,7 +30,12 @@ import type { Command } from "./command.ts";
 import { formatFlags, parseFlags } from "./flags.ts";
 
 const FLAGS = {
-  dir: { type: "string", value: "DIR", default: "ys", help: "directory of the log's cache" },
+  dir: {
+    type: "string",
+    value: "DIR",
+    default: "ys",
+    help: "directory of the log's cache; the defaults of the flags below come from its ysco.toml",
+  },
   o: {
     type: "string",
     value: "FILE",
@@ -38,8 +46,8 @@ const FLAGS = {
   verifierkey: {
     type: "string",
     value: "KEY",
-    default: DEFAULT_VERIFIER_KEY,
-    help: "verifier key of the gobuild log",
+    help:
+      `verifier key of the gobuild log (default: gobuild.verifier_key, ${DEFAULT_VERIFIER_KEY})`,
   },
   baseurl: {
     type: "string",
@@ -49,14 +57,12 @@ const FLAGS = {
   goproxy: {
     type: "string",
     value: "URL",
-    default: "https://proxy.golang.org/cached-only/",
-    help: "Go module proxy, to find the module of PKGPATH",
+    help: "Go module proxy, to find the module of PKGPATH (default: monitor.goproxy)",
   },
   timeout: {
     type: "string",
     value: "DURATION",
-    default: "10m",
-    help: "limit for each request and the download",
+    help: "limit for each request and the download (default: gobuild.timeout, 10m)",
   },
   unstripped: { type: "boolean", help: "fetch a build without -s (ysco installs stripped ones)" },
 } as const;
@@ -64,8 +70,8 @@ const FLAGS = {
 /** The fetch command. */
 export const fetchCommand: Command = {
   name: "fetch",
-  usage: `usage: ysco fetch [flags] PKGPATH@VERSION GOVERSION
-       ysco fetch [flags] MODPATH@VERSION[/DIR] GOVERSION
+  usage: `usage: ysco fetch [flags] PKGPATH@VERSION [GOVERSION]
+       ysco fetch [flags] MODPATH@VERSION[/DIR] [GOVERSION]
 
 Looks up a build of a Go command in the gobuild transparency log, verifies that the
 log's signed tree vouches for it and is consistent with every tree seen before (the
@@ -74,7 +80,8 @@ record. Prints the record and the verified tree size.
 
 PKGPATH is the command's package path; its module is found through the Go module
 proxy. Or name the module and the package directory explicitly, as gobuild does:
-example.com/mod@v1.2.3/cmd/tool. GOVERSION is a Go toolchain like go1.23.3.
+example.com/mod@v1.2.3/cmd/tool. GOVERSION is a Go toolchain like go1.23.3; without
+it, the current Go release, found as "ysco run" finds toolchains ([monitor]).
 
 flags:
 ${formatFlags(FLAGS)}`,
@@ -83,28 +90,49 @@ ${formatFlags(FLAGS)}`,
     const [target, goversionArg, extra] = rest;
     if (target === undefined) throw new UsageError("missing PKGPATH@VERSION");
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-    // TODO(lead): default GOVERSION to the current Go toolchain once toolchain discovery lands.
-    if (goversionArg === undefined) {
-      throw new UsageError("missing GOVERSION (e.g. go1.23.3); no default toolchain yet");
+    let config;
+    try {
+      config = await readConfigOrDefaults(flags.dir);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      io.err(err.message + "\n");
+      return 1;
     }
+    const setting = (name: "verifierkey" | "baseurl" | "goproxy" | "timeout", fallback: string) =>
+      given.has(name) ? flags[name] : fallback;
     const at = target.indexOf("@");
     if (at <= 0 || at === target.length - 1) {
       throw new UsageError(`"${target}" is not PKGPATH@VERSION`);
     }
     let timeoutMs: number;
     try {
-      timeoutMs = parseDuration(flags.timeout);
+      timeoutMs = given.has("timeout") ? parseDuration(flags.timeout) : config.gobuild.timeout;
     } catch (err) {
       throw new UsageError(`flag "-timeout": ${errorMessage(err)}`);
     }
     if (!(timeoutMs > 0)) throw new UsageError(`flag "-timeout" must be positive`);
     let key;
     try {
-      key = parseVerifierKey(flags.verifierkey);
+      key = parseVerifierKey(setting("verifierkey", config.gobuild.verifier_key));
     } catch (err) {
       throw new UsageError(`flag "-verifierkey": ${errorMessage(err)}`);
     }
-    const base = tlogBaseUrl(key.name, flags.baseurl);
+    const base = tlogBaseUrl(key.name, setting("baseurl", config.gobuild.base_url));
+    let goversion = goversionArg;
+    if (goversion === undefined) {
+      try {
+        goversion = (await discoverToolchains({ monitor: config.monitor })).toolchains.cur;
+      } catch (err) {
+        io.err(
+          `ysco fetch: cannot find the current Go release (give GOVERSION): ${errorMessage(err)}\n`,
+        );
+        return 1;
+      }
+      if (goversion === "") {
+        io.err("ysco fetch: no current Go release found (give GOVERSION)\n");
+        return 1;
+      }
+    }
 
     const path = target.slice(0, at);
     const versionPart = target.slice(at + 1);
@@ -114,14 +142,19 @@ ${formatFlags(FLAGS)}`,
       version,
       goos: given.has("goos") ? flags.goos : hostGoos(),
       goarch: given.has("goarch") ? flags.goarch : hostGoarch(),
-      goversion: goversionArg,
+      goversion,
       stripped: !flags.unstripped,
     };
     let spec: BuildSpec;
     if (slash >= 0) {
       spec = { ...spec0, mod: path, dir: versionPart.slice(slash) };
     } else {
-      const mod = await findModule(path, version, flags.goproxy, timeoutMs);
+      const mod = await findModule(
+        path,
+        version,
+        setting("goproxy", config.monitor.goproxy),
+        timeoutMs,
+      );
       spec = { ...spec0, mod, dir: mod === path ? "/" : path.slice(mod.length) };
     }
     const problem = buildSpecProblem(spec);
@@ -171,7 +204,7 @@ ${formatFlags(FLAGS)}`,
 /**
  * Finds the module of a package path at a version through a Go module proxy: the
  * longest prefix of the path for which the proxy knows the version.
- * TODO(lead): use the discovery stage's module lookup (DNS, then proxy) once it lands.
+ * (The proxy knows every version; gopherwatch DNS only the newest per major.)
  */
 async function findModule(
   pkgPath: string,

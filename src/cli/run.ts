@@ -6,7 +6,7 @@
 
 import { UsageError } from "../errors.ts";
 import { runService } from "../run.ts";
-import { selfPath } from "../self_path.ts";
+import { SELF_ENV, selfPath } from "../self_path.ts";
 import type { Command } from "./command.ts";
 import { formatFlags, parseFlags } from "./flags.ts";
 
@@ -65,6 +65,9 @@ ${formatFlags(RUN_FLAGS)}`,
     const { flags, rest } = parseFlags(args, RUN_FLAGS);
     const [cmd, ...serviceArgs] = rest;
     if (cmd === undefined) throw new UsageError("missing CMD");
+    // Read once: the variable is for this process only, not for programs it starts.
+    const self = selfPath();
+    Deno.env.delete(SELF_ENV);
     return await runService({
       dir: flags.dir,
       user: flags.user,
@@ -74,7 +77,8 @@ ${formatFlags(RUN_FLAGS)}`,
       metricsAddr: flags.metricsaddr,
       cmd,
       args: serviceArgs,
-      argv: [selfPath(), "run", ...args],
+      self,
+      argv: [self, "run", ...args],
     });
   },
 };

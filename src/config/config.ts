@@ -231,6 +231,20 @@ export const CONFIG_SCHEMA = {
     },
     [{ url: "https://status.example.com/", text: "status page" }],
   ),
+  self: table("ysco's own updates, from a signed release feed (see the README).", {
+    feed_url: string({
+      doc: "URL of ysco's release feed; empty: ysco does not update itself.",
+      default: "",
+      example: "https://releases.example.com/ysco/feed",
+      check: checkHttpUrl,
+    }),
+    verifier_key: string({
+      doc: "Verifier key the feed must be signed with (NAME+HASH+KEY); required with feed_url.",
+      default: "",
+      example: "releases.example.com+b71dc7a1+ARCbl90em805I2h+g33vdOdPUKGf0Ij6JWsFGOa+MnwS",
+      check: (key) => key === "" ? undefined : verifierKeyProblem(key),
+    }),
+  }),
   process: table("How the service is started.", {
     ambient_capabilities: strings({
       doc: "Linux capabilities the service keeps when started as another user (-user), " +

@@ -7,8 +7,8 @@
 
 import { isAbsolute, join } from "node:path";
 import { errorMessage } from "../errors.ts";
-import type { Config } from "./config.ts";
-import { ConfigError, keyLines, parseConfig } from "./parse.ts";
+import { type Config, CONFIG_SCHEMA } from "./config.ts";
+import { ConfigError, defaultOf, keyLines, parseConfig } from "./parse.ts";
 
 /** A validated configuration and the admin password from its auth file. */
 export interface LoadedConfig {
@@ -58,4 +58,32 @@ export async function loadConfig(file: string, cwd = Deno.cwd()): Promise<Loaded
     }]);
   }
   return await validateConfig(text, file, cwd);
+}
+
+/** The configuration with every key at its default. */
+export function defaultConfig(): Config {
+  return Object.fromEntries(
+    Object.entries(CONFIG_SCHEMA).map(([key, field]) => [key, defaultOf(field)]),
+  ) as Config;
+}
+
+/**
+ * The settings of `<dir>/ysco.toml` for tools that only read them (check, plan,
+ * fleet): the file parsed when it exists (its password file is not read), the
+ * defaults when it does not.
+ * @throws ConfigError for an unreadable or invalid file
+ */
+export async function readConfigOrDefaults(dir: string): Promise<Config> {
+  const file = join(dir, "ysco.toml");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return defaultConfig();
+    throw new ConfigError(file, [{
+      path: "",
+      message: `cannot read configuration: ${errorMessage(err)}`,
+    }]);
+  }
+  return parseConfig(text, file);
 }

@@ -71,6 +71,12 @@ export function parseConfig(text: string, source = "ysco.toml"): Config {
     issues.push(issue);
   };
   const config = readTable(CONFIG_SCHEMA, raw, "", report) as Config;
+  if (issues.length === 0) {
+    for (const check of CROSS_CHECKS) {
+      const problem = check(config);
+      if (problem !== undefined) report(problem.path, problem.message);
+    }
+  }
   if (issues.length > 0) {
     throw new ConfigError(
       source,
@@ -81,6 +87,14 @@ export function parseConfig(text: string, source = "ysco.toml"): Config {
 }
 
 type Report = (path: string, message: string) => void;
+
+/** Checks between keys, run when every key is valid by itself. */
+const CROSS_CHECKS: Array<(c: Config) => { path: string; message: string } | undefined> = [
+  (c) =>
+    c.self.feed_url !== "" && c.self.verifier_key === ""
+      ? { path: "self.verifier_key", message: "required when self.feed_url is set" }
+      : undefined,
+];
 
 function readTable(
   fields: Fields,
@@ -242,10 +256,13 @@ function join(prefix: string, key: string): string {
   return prefix === "" ? key : `${prefix}.${key}`;
 }
 
-/** The closest known key: a sibling within edit distance 3, or the same name elsewhere. */
+/**
+ * The closest known key: a sibling one edit away (a typo), else the same name in
+ * another table (a key in the wrong place), else a sibling a few edits away.
+ */
 function suggest(key: string, siblings: string[], prefix: string): string | undefined {
   let best: string | undefined;
-  let bestDistance = 4;
+  let bestDistance = Infinity;
   for (const s of siblings) {
     const d = editDistance(key.toLowerCase(), s);
     if (d < bestDistance) {
@@ -253,11 +270,11 @@ function suggest(key: string, siblings: string[], prefix: string): string | unde
       bestDistance = d;
     }
   }
-  if (best !== undefined) return best;
+  if (bestDistance <= 1) return best;
   for (const path of allPaths(CONFIG_SCHEMA, "")) {
     if (path.split(".").pop() === key) return path;
   }
-  return undefined;
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
 }
 
 function allPaths(fields: Fields, prefix: string): string[] {

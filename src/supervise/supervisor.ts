@@ -10,6 +10,7 @@
 
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { waitChild } from "../self/exec.ts";
 import { commandLine, type Credentials } from "./credentials.ts";
 
 /** Signals forwarded from ysco to the service. */
@@ -58,6 +59,8 @@ export interface SupervisorOptions {
 export class Supervisor {
   #options: SupervisorOptions;
   #child: Deno.ChildProcess | undefined;
+  /** A service taken over after an exec (not a Deno child object). */
+  #adopted: ServiceProcess | undefined;
   #current: ServiceProcess | undefined;
 
   /** @param options how to start the service */
@@ -114,6 +117,7 @@ export class Supervisor {
       }),
     };
     this.#child = child;
+    this.#adopted = undefined;
     this.#current = proc;
     log.info("service started", {
       pid: child.pid,
@@ -124,12 +128,40 @@ export class Supervisor {
     return proc;
   }
 
+  /**
+   * Takes over a service started by the ysco this process replaced (exec keeps the
+   * pid, so the service is still our child): waits for it through waitpid.
+   */
+  adopt(pid: number, startedAt: number): ServiceProcess {
+    const proc: ServiceProcess = {
+      pid,
+      startedAt,
+      status: waitChild(pid).then(
+        (s) => s,
+        (err) => ({ code: 1, signal: null, startError: errorMessage(err) }),
+      ).then((s) => {
+        if (this.#adopted === proc) {
+          this.#adopted = undefined;
+          this.#current = undefined;
+        }
+        return s;
+      }),
+    };
+    this.#adopted = proc;
+    this.#child = undefined;
+    this.#current = proc;
+    this.#options.log.info("took over the running service", { pid });
+    return proc;
+  }
+
   /** Sends a signal to the service process; false when there is none or delivery failed. */
   signal(signal: Deno.Signal): boolean {
     const child = this.#child;
-    if (child === undefined) return false;
+    const adopted = this.#adopted;
+    if (child === undefined && adopted === undefined) return false;
     try {
-      child.kill(signal);
+      if (child !== undefined) child.kill(signal);
+      else if (adopted !== undefined) Deno.kill(adopted.pid, signal);
       return true;
     } catch (err) {
       this.#options.log.error("cannot send signal to service", { signal, err: errorMessage(err) });

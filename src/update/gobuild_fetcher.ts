@@ -15,7 +15,8 @@ import { TlogClient } from "../verify/tlog_client.ts";
 import { httpTlogOps } from "../verify/tlog_ops.ts";
 import { parseVerifierKey } from "../verify/verifier_key.ts";
 import type { YscoMetrics } from "../ysco_metrics.ts";
-import type { Fetcher, FetchSpec } from "./updater.ts";
+import type { BuildSpec } from "../verify/buildspec.ts";
+import type { Fetcher } from "./updater.ts";
 
 /**
  * A Fetcher using the gobuild of the configuration; the log's cache lives under
@@ -41,7 +42,7 @@ export function createGobuildFetcher(dir: string, log: Logger, metrics: YscoMetr
     return { client: c, base };
   };
   return {
-    async fetch(spec: FetchSpec, dest: string, modeFrom: string, config: Config): Promise<string> {
+    async fetch(spec: BuildSpec, dest: string, modeFrom: string, config: Config): Promise<string> {
       const { client: tlog, base } = client(config);
       const t0 = performance.now();
       const verified = await tlog.lookup(spec);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { exists } from "../exists.ts";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { errorMessage } from "../errors.ts";
 import { syncDir } from "../atomic_file.ts";
@@ -110,16 +111,6 @@ export async function removeOldBinary(
   if ((await currentBinary(cmd)) === path) return false;
   try {
     await Deno.remove(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
     return true;
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;

@@ -39,7 +39,10 @@ import type { ExitStatus, ServiceProcess, Supervisor } from "../supervise/superv
 import { compareGoVersion } from "../version/goversion.ts";
 import { compareSemver } from "../version/semver.ts";
 import type { YscoMetrics } from "../ysco_metrics.ts";
+import type { ExecState } from "../self/release.ts";
+import type { BuildSpec } from "../verify/buildspec.ts";
 import { waitHealthy } from "./health.ts";
+import { SelfUpdates } from "./self_update.ts";
 import { runHook } from "./hooks.ts";
 import { currentBinary, installBinary, removeOldBinary, versionFileName } from "./install.ts";
 
@@ -76,24 +79,13 @@ export interface Discovery {
   ): Promise<ToolchainDiscovery>;
 }
 
-/** What is needed to build the binary of a release: gobuild's build spec. */
-export interface FetchSpec {
-  mod: string;
-  version: string;
-  dir: string;
-  goos: string;
-  goarch: string;
-  goversion: string;
-  stripped: boolean;
-}
-
 /** Gets verified binaries (the gobuild transparency log in production). */
 export interface Fetcher {
   /**
    * Looks up spec in the log, downloads and verifies the binary into a temporary
    * file in dest's directory with modeFrom's permissions, and returns its path.
    */
-  fetch(spec: FetchSpec, dest: string, modeFrom: string, config: Config): Promise<string>;
+  fetch(spec: BuildSpec, dest: string, modeFrom: string, config: Config): Promise<string>;
 }
 
 /** Everything the updater works with. */
@@ -113,10 +105,36 @@ export interface UpdaterOptions {
   fetcher: Fetcher;
   /** Fleet coordination, when `[fleet]` is configured. */
   gate?: FleetGate;
+  /** ysco itself, for self-updates. */
+  self: SelfInfo;
+  /** Set when this process replaced an older ysco: the service to take over. */
+  exec?: ExecState;
   /** The clock. @default Date.now */
   now?: () => number;
   /** Random numbers in [0, 1), for jitter. @default Math.random */
   random?: () => number;
+}
+
+/** ysco itself, as self-updates need it. */
+export interface SelfInfo {
+  /** ysco's version. */
+  version: string;
+  /** The path ysco was started as (argv[0]; the `ysco` symlink in a deployment). */
+  path: string;
+  /** ysco's whole command line, used again when it replaces itself. */
+  argv: string[];
+  /** Its platform as release feeds name it: "linux-amd64". */
+  platform: string;
+}
+
+/** Where the answer to an update request goes when ysco replaces itself meanwhile. */
+export interface Handoff {
+  /** The client's address, to find the connection's descriptor. */
+  remote: { hostname: string; port: number };
+  /** The server's port (local side of the connection). */
+  localPort: number;
+  /** A form (redirect to the page) or the API (plain text). */
+  redirect: boolean;
 }
 
 /** Thrown when an update is requested while another is in progress. */
@@ -132,6 +150,8 @@ export interface UpdateRequest extends Release {
   which: Which;
   /** Requested by an operator (admin page, API) rather than the schedule. */
   manual: boolean;
+  /** For a self-update asked over HTTP: the connection the new process answers on. */
+  handoff?: Handoff;
 }
 
 /** How an update ended. */
@@ -149,6 +169,9 @@ export interface CheckReport {
   toolchainsError?: string;
   svc?: ModuleDiscovery;
   svcError?: string;
+  /** ysco's releases for this platform from its feed, newest first. */
+  selfVersions?: string[];
+  selfError?: string;
   /** The policy's decision for the service against the running release. */
   svcDecision?: string;
 }
@@ -173,6 +196,7 @@ export interface StatusView {
   nextCheck: string | undefined;
   config: Config;
   fleet: ReturnType<FleetGate["status"]> | undefined;
+  self: SelfInfo;
 }
 
 /** Drives updates of one supervised service. */
@@ -207,6 +231,7 @@ export class Updater {
   #saving: Promise<void> = Promise.resolve();
   #exit: { promise: Promise<number>; resolve: (code: number) => void };
   #stopped = false;
+  #selfUpdates: SelfUpdates;
 
   /** @param options what the updater works with */
   constructor(options: UpdaterOptions) {
@@ -221,6 +246,26 @@ export class Updater {
     let resolveExit: (code: number) => void = () => {};
     const promise = new Promise<number>((r) => resolveExit = r);
     this.#exit = { promise, resolve: resolveExit };
+    // deno-lint-ignore no-this-alias -- the host's accessors reach this updater's private fields
+    const updater = this;
+    this.#selfUpdates = new SelfUpdates({
+      get state() {
+        return updater.#state;
+      },
+      set state(state: State) {
+        updater.#state = state;
+      },
+      save: () => this.#save(),
+      get config() {
+        return updater.#config;
+      },
+      log: this.#log,
+      metrics: options.metrics,
+      self: options.self,
+      now: () => this.#now(),
+      phase: (phase) => this.#phase(phase),
+      proc: () => this.#proc,
+    });
   }
 
   /**
@@ -232,7 +277,15 @@ export class Updater {
     this.#o.metrics.serviceModulePath.setOnly({ path: this.#svc.modPath });
     this.#o.metrics.updatesPaused.set(this.#state.pauseReason === "" ? 0 : 1);
     this.#report(true);
-    this.#startService();
+    const exec = this.#o.exec;
+    if (exec !== undefined) {
+      this.#watchExit(this.#o.supervisor.adopt(exec.pid, exec.started));
+      await this.#selfUpdates.confirm(exec);
+    } else {
+      this.#startService();
+      await this.#selfUpdates.checkUnconfirmed();
+    }
+    this.#o.metrics.selfVersion.setOnly({ version: this.#o.self.version });
     this.#armMonitor(this.#config.monitor.delay);
     this.#reschedule();
     const code = await this.#exit.promise;
@@ -271,6 +324,7 @@ export class Updater {
         : new Date(this.#nextCheckAt).toISOString(),
       config: this.#config,
       fleet: this.#o.gate?.status(),
+      self: this.#o.self,
     };
   }
 
@@ -341,12 +395,9 @@ export class Updater {
    */
   update(request: UpdateRequest): Promise<UpdateResult> {
     if (this.#busy) return Promise.reject(new UpdateBusyError());
-    if (request.which === "self") {
-      return Promise.reject(
-        new Error("Cannot update ysco itself: self-updates need a release feed ([self] feed_url)"),
-      );
-    }
-    const from = { version: this.#svc.version, goVersion: this.#svc.goVersion };
+    const from = request.which === "self"
+      ? { version: this.#o.self.version, goVersion: "" }
+      : { version: this.#svc.version, goVersion: this.#svc.goVersion };
     this.#busy = {
       ...request,
       from,
@@ -354,7 +405,10 @@ export class Updater {
       phase: "starting",
     };
     this.#clearUpdateTimer();
-    return this.#updateService(request, from).finally(() => {
+    const run = request.which === "self"
+      ? this.#selfUpdates.update(request, from)
+      : this.#updateService(request, from);
+    return run.finally(() => {
       this.#busy = undefined;
       this.#reschedule();
     });
@@ -368,7 +422,11 @@ export class Updater {
   // ---- service lifetime ----
 
   #startService(): ServiceProcess {
-    const proc = this.#o.supervisor.start();
+    return this.#watchExit(this.#o.supervisor.start());
+  }
+
+  /** Makes proc the service and handles its exit when it comes. */
+  #watchExit(proc: ServiceProcess): ServiceProcess {
     this.#proc = proc;
     proc.status.then((status) => this.#onExit(proc, status));
     return proc;
@@ -467,6 +525,7 @@ export class Updater {
         this.#log.error("looking for updates for service", { err: report.svcError });
       }
     }
+    if (config.self.feed_url !== "") await this.#selfUpdates.check(report, config);
     this.#lastCheck = report;
     const nowSeconds = this.#now() / 1000;
     m.lastCheck.set(nowSeconds);
@@ -1007,7 +1066,12 @@ function describeExit(status: ExitStatus): string {
   return `with status ${status.code}`;
 }
 
-function historyEntry(result: UpdateResult, request: UpdateRequest, now: number): HistoryEntry {
+/** The history entry of an ended update. */
+export function historyEntry(
+  result: UpdateResult,
+  request: UpdateRequest,
+  now: number,
+): HistoryEntry {
   return {
     time: new Date(now).toISOString(),
     which: request.which,

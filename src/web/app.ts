@@ -49,6 +49,8 @@ export interface AdminDeps {
   registry: Registry;
   /** Whether this server also serves /metrics (one address for both). */
   serveMetrics: boolean;
+  /** The port this server listens on: a self-update hands its request's connection over by it. */
+  listenPort?: number;
   yscoVersion: string;
   log: Logger;
   /** Shortest time between two checks started by webhooks, ms. @default 10000 */
@@ -222,7 +224,8 @@ export function createAdminApp(deps: AdminDeps): Hono {
         const which = str(form.which);
         const version = str(form.version)?.trim() ?? "";
         const goVersion = str(form.goversion)?.trim() ?? "";
-        if ((which !== "svc" && which !== "self") || version === "" || goVersion === "") {
+        if (which === "self" && version !== "") return await updateSelf(c, version, true);
+        if (which !== "svc" || version === "" || goVersion === "") {
           return fail(c, 400, "missing/empty version or goversion or missing/invalid which");
         }
         if (actions.busy) return fail(c, 400, "update busy");
@@ -280,6 +283,58 @@ export function createAdminApp(deps: AdminDeps): Hono {
     return c.redirect("/", 303);
   });
 
+  /**
+   * A self-update asked over HTTP. On success this process is replaced and the new
+   * one answers on this connection (handed over by descriptor); this handler then
+   * never returns. It answers itself only when the update failed before the exec.
+   */
+  const updateSelf = async (c: Context, requested: string, redirect: boolean) => {
+    const status = actions.status();
+    let version = requested;
+    if (version === "latest") {
+      try {
+        await actions.check();
+      } catch (err) {
+        return fail(c, 500, `looking up latest versions: ${errorMessage(err)}`);
+      }
+      const versions = actions.status().lastCheck?.selfVersions ?? [];
+      const newest = versions.filter((v) =>
+        !isPrerelease(v)
+      ).sort((a, b) => compareSemver(b, a))[0];
+      if (newest === undefined) {
+        return fail(
+          c,
+          500,
+          `no release of ysco found: ${actions.status().lastCheck?.selfError ?? "empty feed"}`,
+        );
+      }
+      version = newest;
+    }
+    if (version === "current" || version === status.self.version) {
+      return fail(c, 400, "already at requested version");
+    }
+    if (actions.busy) return fail(c, 400, "update busy");
+    const info = c.env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined;
+    const remote = info?.remoteAddr;
+    await actions.cancelScheduled("self");
+    const result = await actions.update({
+      which: "self",
+      version,
+      goVersion: "",
+      manual: true,
+      ...(remote && deps.listenPort
+        ? {
+          handoff: {
+            remote: { hostname: remote.hostname, port: remote.port },
+            localPort: deps.listenPort,
+            redirect,
+          },
+        }
+        : {}),
+    });
+    return fail(c, 500, `updating: ${result.outcome}: ${result.reason ?? ""}`);
+  };
+
   app.post("/update", async (c) => {
     const query = c.req.query();
     const form = c.req.header("content-type")?.includes("form") ? await c.req.parseBody() : {};
@@ -290,15 +345,12 @@ export function createAdminApp(deps: AdminDeps): Hono {
     log.debug("update request", { which, version, goversion: goVersion });
     if (!(await authed(c))) return unauthorized(c);
     if (!sameOrigin(c.req.raw)) return fail(c, 403, "cross-site request refused");
-    if (version === "" || goVersion === "" || (which !== "svc" && which !== "self")) {
-      return fail(c, 400, "missing version or goversion or missing/invalid 'which'");
-    }
     if (which === "self") {
-      return fail(
-        c,
-        400,
-        "ysco updates itself through its release feed; see [self] in the configuration",
-      );
+      if (version === "") return fail(c, 400, "missing version");
+      return await updateSelf(c, version, false);
+    }
+    if (version === "" || goVersion === "" || which !== "svc") {
+      return fail(c, 400, "missing version or goversion or missing/invalid 'which'");
     }
     const running = actions.status().svc;
     if (version === "latest" || goVersion === "latest") {
@@ -353,10 +405,30 @@ export function createAdminApp(deps: AdminDeps): Hono {
     return c.body(FAVICON);
   });
 
-  app.notFound((c) => fail(c, 404, "not found"));
+  app.notFound((c) => {
+    const allowed = ROUTES[c.req.path];
+    if (allowed === undefined || (deps.serveMetrics === false && c.req.path === "/metrics")) {
+      return fail(c, 404, "not found");
+    }
+    c.header("Allow", allowed);
+    return fail(c, 405, `method not allowed (allowed: ${allowed})`);
+  });
   app.onError((err, c) => fail(c, 500, errorMessage(err)));
   return app;
 }
+
+/** The admin server's paths and their methods, for 405 answers. */
+const ROUTES: Record<string, string> = {
+  "/": "GET, HEAD, POST",
+  "/json": "GET, HEAD",
+  "/update": "POST",
+  "/notify": "POST",
+  "/notifytoolchain": "POST",
+  "/service-version": "GET, HEAD",
+  "/service-version.json": "GET, HEAD",
+  "/metrics": "GET, HEAD",
+  "/favicon.ico": "GET, HEAD",
+};
 
 /** The metrics-only app for `-metricsaddr`: `/metrics`, and `/` redirecting to it. */
 export function createMetricsApp(registry: Registry): Hono {
@@ -406,8 +478,8 @@ export function statusJson(
     BackoffReason: s.state.backoffReason,
     SvcVersionsError: check?.svcError ?? "",
     SvcVersions: versions,
-    SelfVersionsError: "",
-    SelfVersions: [],
+    SelfVersionsError: check?.selfError ?? "",
+    SelfVersions: check?.selfVersions ?? [],
     GoVersionsError: check?.toolchainsError ?? "",
     GoVersions: tc ? [tc.cur, tc.prev, tc.next].filter((v) => v !== "") : [],
     Argv: argv,

@@ -260,12 +260,14 @@ export function renderPage(d: PageData): Html {
     </details>
     </section>
 
+    ${s.config.self.feed_url === "" ? "" : selfSection(d, busy)}
+
     <section>
     <h2>History</h2>
     ${s.state.history.length === 0 ? html`<p>No updates yet.</p>` : html`
       <div class="scroll">
         <table>
-      <tr><th>When</th><th>From</th><th>To</th><th>Outcome</th></tr>
+      <tr><th>When</th><th>What</th><th>From</th><th>To</th><th>Outcome</th></tr>
       ${[...s.state.history].reverse().slice(0, 20).map((h) =>
         html`
           <tr>
@@ -274,6 +276,7 @@ export function renderPage(d: PageData): Html {
                 <span class="muted">(manual)</span>
               `
               : ""}</td>
+            <td>${h.which === "self" ? "ysco" : "service"}</td>
             <td>${h.from.version} ${h.from.goVersion}</td>
             <td>${h.to.version} ${h.to.goVersion}</td>
             <td class="${h.outcome === "installed" ? "good" : "bad"}">${h.outcome}${h.reason
@@ -320,6 +323,41 @@ export function renderPage(d: PageData): Html {
     </body>
     </html>
   `;
+}
+
+/** The "Update ysco" section: releases from ysco's feed. */
+function selfSection(d: PageData, busy: boolean): Html {
+  const s = d.status;
+  const check = s.lastCheck;
+  const versions = check?.selfVersions ?? [];
+  const choices = versions.slice(0, 10).map((v) =>
+    html`<label><input type="radio" name="version" value="${v}"${
+      v === s.self.version ? raw(" checked") : ""
+    }> ${v}${
+      v === s.self.version
+        ? html`
+          <span class="muted">(running)</span>
+        `
+        : ""
+    }</label>`
+  );
+  return html`<section>
+<h2>Update ysco</h2>
+<p>Running ysco <span class="version" id="self-version">${s.self.version}</span> (${s.self.platform}).${
+    check?.selfError ? html`<br><span class="bad">Release feed: ${check.selfError}</span>` : ""
+  }</p>
+${
+    versions.length === 0
+      ? html`<p class="muted">No releases known yet.</p>`
+      : html`<form method="post" action="/" class="update">
+<input type="hidden" name="csrf" value="${d.csrf}"><input type="hidden" name="command" value="update"><input type="hidden" name="which" value="self">
+<fieldset${busy ? raw(" disabled") : ""}>
+<div class="choices"><div>${choices}</div></div>
+<button type="submit" id="update-self">Update ysco</button> <span class="muted">The service keeps running.</span>
+</fieldset>
+</form>`
+  }
+</section>`;
 }
 
 /**

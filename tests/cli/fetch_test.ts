@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import { GO, startWorld } from "../_world.ts";
+import { readBuildInfo } from "../../src/buildinfo/mod.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { goBuild, goProxyDir } from "../_go.ts";
 import { tempDir, ysco } from "../_util.ts";
@@ -162,7 +164,6 @@ Deno.test("ysco fetch fails cleanly when the binary does not match its record", 
 Deno.test("ysco fetch reports bad command lines with its usage", async () => {
   const rows: Array<[string[], RegExp]> = [
     [["fetch"], /^ysco fetch: missing PKGPATH@VERSION\n\nusage: ysco fetch/],
-    [["fetch", "example.com/x@v1.0.0"], /^ysco fetch: missing GOVERSION \(e\.g\. go1\.23\.3\)/],
     [
       ["fetch", "example.com/x", "go1.23.3"],
       /^ysco fetch: "example\.com\/x" is not PKGPATH@VERSION/,
@@ -197,4 +198,26 @@ Deno.test("ysco testconfig reports a verifier key whose hash does not match", as
   assertMatch(r.stderr, /gobuild\.verifier_key: the hash does not match the name and key/);
   const good = await ysco(["testconfig"], { stdin: config.replace("gobuild+", "localhost+") });
   assertEquals(good.code, 0, good.stderr);
+});
+
+Deno.test("ysco fetch takes the current Go release and the sources of DIR/ysco.toml when not told", async () => {
+  await using world = await startWorld();
+  await world.configure();
+  const out = await ysco([
+    "fetch",
+    "-dir",
+    "ys",
+    "-o",
+    "fetched",
+    "example.com/testsvc@v1.0.1/cmd/testsvc",
+  ], { cwd: world.dir });
+  assertEquals(out.code, 0, out.stderr);
+  assertMatch(
+    out.stdout,
+    new RegExp(
+      `^record \\d+: example\\.com/testsvc v1\\.0\\.1 /cmd/testsvc linux amd64 ${GO} \\d+ \\S+ stripped\n`,
+    ),
+  );
+  const info = await readBuildInfo(`${world.dir}/fetched`);
+  assertEquals([info.main.version, info.goVersion], ["v1.0.1", GO]);
 });

@@ -5,6 +5,7 @@
  * @module
  */
 
+export { exists } from "../../src/exists.ts";
 import { join } from "node:path";
 import { goBuild, TESTSVC } from "../_go.ts";
 import { type AddedBuild, type GobuildServer, startGobuildServer } from "../_gobuild_server.ts";
@@ -94,15 +95,4 @@ export function lookupCacheFile(dir: string, key: string): string {
     "lookup",
     key.slice(0, -1),
   );
-}
-
-/** Whether a path exists. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }

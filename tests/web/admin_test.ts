@@ -40,6 +40,14 @@ Deno.test("the admin interface requires the password; the service version is pub
   );
   const missing = await world.admin("/nope");
   assertEquals([missing.status, await missing.text()], [404, "404 - Not Found - not found\n"]);
+  const wrongMethod = await world.admin("/notify");
+  assertEquals([wrongMethod.status, wrongMethod.headers.get("allow"), await wrongMethod.text()], [
+    405,
+    "POST",
+    "405 - Method Not Allowed - method not allowed (allowed: POST)\n",
+  ]);
+  const head = await fetch(base + "/service-version", { method: "HEAD" });
+  assertEquals([head.status, await head.text()], [200, ""]);
 });
 
 Deno.test("forms and the update API refuse cross-site requests", async () => {

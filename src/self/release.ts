@@ -1,0 +1,188 @@
+/**
+ * The I/O of ysco's self-update: fetching and verifying the release feed, fetching
+ * a release file with its SHA-256 and size checked in one stream, trying the new
+ * binary before trusting it, and the state a replaced ysco hands to the new one.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { basename, dirname, join } from "node:path";
+import { errorMessage } from "../errors.ts";
+import { type Feed, type FeedMark, openFeed, type ReleaseFile, staleFeedProblem } from "./feed.ts";
+
+/** Feeds are small; a larger answer is not a feed. */
+const FEED_LIMIT = 1 << 20;
+
+/**
+ * Fetches the feed at url, checks its signature with verifierKey and refuses one
+ * older than seen.
+ * @throws Error naming the URL and the problem
+ */
+export async function fetchFeed(
+  url: string,
+  verifierKey: string,
+  seen: FeedMark | undefined,
+  timeoutMs: number,
+): Promise<Feed> {
+  let bytes: Uint8Array;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (res.status !== 200) {
+      const text = (await res.text()).slice(0, 200);
+      throw new Error(`status ${res.status} (${JSON.stringify(text)})`);
+    }
+    bytes = new Uint8Array(await res.arrayBuffer());
+  } catch (err) {
+    throw new Error(`Cannot fetch release feed "${url}": ${errorMessage(err)}`, { cause: err });
+  }
+  if (bytes.length > FEED_LIMIT) {
+    throw new Error(`Cannot use release feed "${url}": larger than 1 MiB`);
+  }
+  let feed: Feed;
+  try {
+    feed = openFeed(bytes, verifierKey, url);
+  } catch (err) {
+    throw new Error(`Cannot use release feed "${url}": ${errorMessage(err)}`, { cause: err });
+  }
+  const stale = staleFeedProblem(feed, seen);
+  if (stale !== undefined) {
+    throw new Error(`Cannot use release feed "${url}": refused as a replay: ${stale}`);
+  }
+  return feed;
+}
+
+/**
+ * Downloads a release file into a temporary file next to dest, checking size and
+ * SHA-256 as it streams, with modeFrom's permission bits. On any failure the
+ * temporary file is removed.
+ * @returns the temporary file; the caller renames it into place
+ */
+export async function downloadRelease(
+  file: ReleaseFile,
+  dest: string,
+  modeFrom: string,
+  timeoutMs: number,
+): Promise<string> {
+  const tmp = join(dirname(dest), `.${basename(dest)}.${crypto.randomUUID()}.tmp`);
+  const mode = ((await Deno.stat(modeFrom)).mode ?? 0o755) & 0o7777;
+  const out = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+  try {
+    const res = await fetch(file.url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (res.status !== 200 || res.body === null) {
+      await res.body?.cancel();
+      throw new Error(`status ${res.status}`);
+    }
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += chunk.length;
+      if (size > file.size) throw new Error(`more than the ${file.size} bytes the feed lists`);
+      hash.update(chunk);
+      let done = 0;
+      while (done < chunk.length) done += await out.write(chunk.subarray(done));
+    }
+    if (size !== file.size) throw new Error(`${size} bytes, the feed lists ${file.size}`);
+    const sum = hash.digest("hex");
+    if (sum !== file.sha256) throw new Error(`SHA-256 ${sum}, the feed lists ${file.sha256}`);
+    await out.sync();
+    out.close();
+    await Deno.chmod(tmp, mode);
+    return tmp;
+  } catch (err) {
+    try {
+      out.close();
+    } catch {
+      // closed already
+    }
+    await Deno.remove(tmp).catch(() => {});
+    throw new Error(
+      `Cannot download ysco ${file.version} from "${file.url}": ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Runs `binary version` and checks that it answers with version: a binary that
+ * cannot even say its version is never switched to.
+ * @returns undefined when it does, else the problem
+ */
+export async function checkRuns(
+  binary: string,
+  version: string,
+  timeoutMs = 60_000,
+): Promise<string | undefined> {
+  try {
+    const child = new Deno.Command(binary, {
+      args: ["version"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { YSCO_SELF: binary },
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const out = await child.output();
+    clearTimeout(timer);
+    const text = new TextDecoder().decode(out.stdout);
+    if (!out.success) {
+      return `"${binary} version" failed (status ${out.code}): ${
+        new TextDecoder().decode(out.stderr).trim()
+      }`;
+    }
+    if (!text.split(/\s+/).includes(version)) {
+      return `"${binary} version" says ${JSON.stringify(text.trim())}, not ${version}`;
+    }
+    return undefined;
+  } catch (err) {
+    return `cannot run ${binary}: ${errorMessage(err)}`;
+  }
+}
+
+/** The environment variable carrying ExecState to the new process. */
+export const EXEC_ENV = "_YSCO_EXEC";
+
+/** What a ysco replacing itself hands to the new program. */
+export interface ExecState {
+  /** The service process, still a child of the same pid. */
+  pid: number;
+  /** When it was started (ms since the epoch). */
+  started: number;
+  oldVersion: string;
+  newVersion: string;
+  /** The new binary, to which the new process points the ysco symlink once it is up. */
+  newBinary: string;
+  /** A descriptor of the HTTP connection that asked for the update (0: none). */
+  requestFd: number;
+  /** Answer that request with a redirect to the page (a form) instead of plain text (the API). */
+  redirect: boolean;
+}
+
+/** Reads and removes the exec state from the environment; undefined after a normal start. */
+export function takeExecState(): ExecState | undefined {
+  const text = Deno.env.get(EXEC_ENV);
+  if (text === undefined) return undefined;
+  Deno.env.delete(EXEC_ENV);
+  try {
+    const s = JSON.parse(text) as ExecState;
+    if (
+      typeof s.pid !== "number" || typeof s.started !== "number" || typeof s.newBinary !== "string"
+    ) {
+      throw new Error("missing fields");
+    }
+    return s;
+  } catch (err) {
+    throw new Error(
+      `Cannot read ${EXEC_ENV} from the ysco that replaced itself: ${errorMessage(err)}`,
+    );
+  }
+}
+
+/** The raw HTTP/1.1 answer the new process writes on the handed-over connection. */
+export function execAnswer(state: ExecState): string {
+  const body = `updated self from ${state.oldVersion} to ${state.newVersion}\n`;
+  const head = state.redirect ? "HTTP/1.1 303 See Other\r\nLocation: /\r\n" : "HTTP/1.1 200 OK\r\n";
+  return `${head}Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${
+    new TextEncoder().encode(body).length
+  }\r\nConnection: close\r\n\r\n${body}`;
+}

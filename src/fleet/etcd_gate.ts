@@ -273,16 +273,17 @@ export class EtcdGate implements FleetGate {
     return s;
   }
 
-  /** The group as etcd holds it, read from one member without a quorum round. */
-  async readGroup(): Promise<FleetStatus> {
-    const status = await readFleetStatus(this.#client, {
+  /**
+   * The group as etcd holds it, read from one member without a quorum round (so it
+   * says nothing about whether coordination works; status() does).
+   */
+  readGroup(): Promise<FleetStatus> {
+    return readFleetStatus(this.#client, {
       group: this.group,
       maxConcurrent: this.#max,
       canaries: this.#canaries,
       soak: this.#soak,
     }, { serializable: true });
-    this.#ok();
-    return status;
   }
 
   /** Lifts halts of version (all when absent); see resumeFleet. */

@@ -32,7 +32,7 @@ import { createAdminApp, createMetricsApp } from "./web/app.ts";
 import { YSCO_VERSION } from "./ysco_version.ts";
 import { hostGoarch, hostGoos } from "./platform.ts";
 import { type ExecState, takeExecState } from "./self/release.ts";
-import { createYscoMetrics, type YscoMetrics } from "./ysco_metrics.ts";
+import { addFleetMetrics, createYscoMetrics, type YscoMetrics } from "./ysco_metrics.ts";
 
 /** What `ysco run` was asked to do. */
 export interface RunOptions {
@@ -149,6 +149,10 @@ export async function runService(o: RunOptions): Promise<number> {
     log.error("cannot set up fleet coordination", { err: errorMessage(err) });
     return 1;
   }
+  if (gate) {
+    const fleet = gate;
+    addFleetMetrics(metrics.registry, () => fleet.status());
+  }
 
   let exec: ExecState | undefined;
   try {
@@ -189,7 +193,7 @@ export async function runService(o: RunOptions): Promise<number> {
 
   let servers: Deno.HttpServer[];
   try {
-    servers = startWebServers(o, { updater, password, metrics, log });
+    servers = startWebServers(o, { updater, password, metrics, log, ...(gate ? { gate } : {}) });
   } catch (err) {
     log.error("cannot start web server", { err: errorMessage(err) });
     await gate?.close();
@@ -224,7 +228,7 @@ const DISCOVERY: Discovery = {
  */
 function startWebServers(
   o: RunOptions,
-  deps: { updater: Updater; password: string; metrics: YscoMetrics; log: Logger },
+  deps: { updater: Updater; password: string; metrics: YscoMetrics; log: Logger; gate?: FleetGate },
 ): Deno.HttpServer[] {
   const adminAddr = o.addr || o.adminAddr;
   const metricsAddr = o.addr || o.metricsAddr;
@@ -252,6 +256,7 @@ function startWebServers(
       listenPort: splitHostPort(adminAddr).port,
       yscoVersion: YSCO_VERSION,
       log: deps.log,
+      ...(deps.gate ? { fleet: deps.gate } : {}),
     });
     serve(
       adminAddr,

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { GateStatus } from "./fleet/gate.ts";
 import { type Counter, type Gauge, type Histogram, Registry } from "./metrics.ts";
 
 /** Every metric ysco exports. */
@@ -129,6 +130,69 @@ export function createYscoMetrics(): YscoMetrics {
   };
   addProcessMetrics(r);
   return m;
+}
+
+/**
+ * The `ysco_fleet_*` metrics, read from the fleet gate's status at each scrape:
+ * whether coordination works, whether this host holds or waits for a slot (and if
+ * the version it waits for is halted), and counters of slots, waiting time, halts,
+ * failed and sent requests. Registered only when `[fleet]` is configured.
+ */
+export function addFleetMetrics(r: Registry, status: () => GateStatus): void {
+  const connected = r.gauge(
+    "ysco_fleet_connected",
+    "Whether the last request to etcd (or the FleetLock server) succeeded (1) or not (0); while 0, no update is installed.",
+  );
+  const held = r.gauge(
+    "ysco_fleet_slot_held",
+    "Whether this host holds a fleet slot, installing an update (1) or not (0).",
+  );
+  const waiting = r.gauge(
+    "ysco_fleet_waiting",
+    "Whether this host waits for a fleet slot for a due update (1) or not (0).",
+  );
+  const halted = r.gauge(
+    "ysco_fleet_waiting_halted",
+    "Whether the version this host waits for is halted by a rollback elsewhere (1) or not (0); `ysco fleet resume` lifts it.",
+  );
+  const slots = r.counter("ysco_fleet_slots_total", "Fleet slots this host took.");
+  const wait = r.counter(
+    "ysco_fleet_wait_seconds_total",
+    "Time this host spent waiting for fleet slots, including a wait in progress.",
+  );
+  const halts = r.counter(
+    "ysco_fleet_halts_total",
+    "Rollbacks on this host that halted a version for the whole group.",
+  );
+  const errors = r.counter(
+    "ysco_fleet_errors_total",
+    "Failed requests to etcd (or the FleetLock server).",
+  );
+  const requests = r.counter(
+    "ysco_fleet_requests_total",
+    "Requests sent to etcd (or the FleetLock server).",
+  );
+  // The gate counts from its start; counters only go up, so add what is new.
+  const seen = new Map<Counter, number>();
+  const follow = (c: Counter, value: number) => {
+    const delta = value - (seen.get(c) ?? 0);
+    if (delta > 0) {
+      c.inc({}, delta);
+      seen.set(c, value);
+    }
+  };
+  r.onCollect(() => {
+    const s = status();
+    connected.set(s.connected ? 1 : 0);
+    held.set(s.holding ? 1 : 0);
+    waiting.set(s.waiting ? 1 : 0);
+    halted.set(s.waiting?.halt ? 1 : 0);
+    follow(slots, s.counters.slots);
+    follow(wait, s.counters.waitMs / 1000);
+    follow(halts, s.counters.halts);
+    follow(errors, s.counters.errors);
+    follow(requests, s.counters.requests);
+  });
 }
 
 /** The standard process_* metrics, read from /proc at each scrape (Linux) or Deno otherwise. */

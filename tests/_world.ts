@@ -221,7 +221,7 @@ export async function readWorldState(world: World): Promise<Record<string, unkno
  * Merges TOML: lines of extra under a [table] header go into that table of base
  * (appended to it), so tests can override single keys.
  */
-function mergeToml(base: string, extra: string): string {
+export function mergeToml(base: string, extra: string): string {
   const tables = new Map<string, string[]>();
   let table = "";
   const order: string[] = [""];

@@ -13,6 +13,10 @@
  * - The slot is granted by a transaction that checks, at one revision, that the
  *   target is not halted and the queue key is still this host's; it writes the host
  *   state with `updating`, so etcd's history shows every install start in order.
+ * - A canary writes its soak mark once it has reported the target healthy for the
+ *   soak time and no longer holds the slot for it: the update cycle has released it
+ *   (its own health check and soak passed), so a rollback in that cycle can never
+ *   come after the mark that lets the other hosts go.
  * - Every failure to reach etcd is reported in status() and retried with backoff;
  *   nothing is granted without a successful transaction (fail closed).
  *
@@ -40,6 +44,7 @@ import type {
   HostReport,
 } from "./gate.ts";
 import {
+  canaryCandidates,
   type FleetKeys,
   fleetKeys,
   formatTarget,
@@ -51,6 +56,7 @@ import {
   type QueueEntry,
 } from "./layout.ts";
 import { admit, canaries, queueOrder } from "./policy.ts";
+import { type FleetStatus, readFleetStatus, resumeFleet } from "./status.ts";
 
 /** Options for openEtcdGate. */
 export interface EtcdGateOptions {
@@ -128,7 +134,7 @@ export class EtcdGate implements FleetGate {
   #holding: Holding | undefined;
   /** A settle (release, rollback, abandon) still writing to etcd; acquire waits for it. */
   #settling: Promise<void> | undefined;
-  #waiting: { target: Release; since: Date; reason: string } | undefined;
+  #waiting: { target: Release; since: Date; reason: string; halt?: Halt } | undefined;
   #error: { message: string; since: Date } | undefined;
   /** performance.now() when the current wait began. */
   #waitStart: number | undefined;
@@ -141,6 +147,8 @@ export class EtcdGate implements FleetGate {
     }
     | undefined;
   #wake: (() => void) | undefined;
+  /** The last write of the host's state; the next one waits for it (see #hostWrite). */
+  #hostWrites: Promise<void> = Promise.resolve();
   #requestsBefore: number;
 
   /** Use openEtcdGate. */
@@ -165,11 +173,12 @@ export class EtcdGate implements FleetGate {
   /** Publishes the running version and health, and starts or stops the soak timer. */
   report(state: HostReport): void {
     const prev = this.#report;
-    this.#report = { ...state };
+    this.#report = { ...state, paused: state.paused ?? prev?.paused ?? false };
     if (state.lastError !== undefined) this.#lastError = state.lastError || undefined;
     if (
       prev?.version !== state.version || prev.goVersion !== state.goVersion ||
-      prev.healthy !== state.healthy || state.lastError !== undefined
+      prev.healthy !== state.healthy || state.lastError !== undefined ||
+      (prev.paused ?? false) !== this.#report.paused
     ) {
       this.#dirty = true;
       this.#kick();
@@ -257,10 +266,33 @@ export class EtcdGate implements FleetGate {
         ...this.#waiting.target,
         since: this.#waiting.since,
         reason: this.#waiting.reason,
+        ...(this.#waiting.halt ? { halt: { ...this.#waiting.halt } } : {}),
       };
     }
     if (this.#holding) s.holding = { ...this.#holding.target, since: this.#holding.since };
     return s;
+  }
+
+  /**
+   * The group as etcd holds it, read from one member without a quorum round (so it
+   * says nothing about whether coordination works; status() does).
+   */
+  readGroup(): Promise<FleetStatus> {
+    return readFleetStatus(this.#client, {
+      group: this.group,
+      maxConcurrent: this.#max,
+      canaries: this.#canaries,
+      soak: this.#soak,
+    }, { serializable: true });
+  }
+
+  /** Lifts halts of version (all when absent); see resumeFleet. */
+  async resume(version?: string): Promise<Halt[]> {
+    const removed = await resumeFleet(this.#client, this.group, version);
+    for (const h of removed) {
+      this.#log?.info("fleet halt lifted", { target: formatTarget(h), haltedby: h.by });
+    }
+    return removed;
   }
 
   /** Stops the gate; by default revokes the lease so the host and its slot go at once. */
@@ -295,21 +327,30 @@ export class EtcdGate implements FleetGate {
     const snap = await this.#client.txn({
       compare: [],
       success: [
-        { range: { key: g.hosts, prefix: true, keysOnly: true } },
         { range: { key: keys.halt } },
         { range: { key: keys.soaked, prefix: true, countOnly: true } },
         { range: { key: keys.queue, keysOnly: true } },
       ],
     });
-    const [hosts, haltRange, soaked, queued] = snap.results;
-    const hostIds = hosts?.kind === "range" ? hosts.kvs.map((kv) => keyName(kv.key)) : [];
+    const [haltRange, soakedRange, queued] = snap.results;
     const haltKv = haltRange?.kind === "range" ? haltRange.kvs[0] : undefined;
     const halt = haltKv ? parseHalt(haltKv.value) : undefined;
+    const soaked = soakedRange?.kind === "range" ? soakedRange.count : 0;
+    // The hosts (to choose the canaries) only while the canaries have not soaked the
+    // target: once they have, the rest of a large group wakes at once and need not
+    // each read every host's state.
+    const hostIds = halt === undefined && soaked < this.#canaries
+      ? canaryCandidates((await this.#client.range(g.hosts, { prefix: true })).kvs)
+      : [];
     const admission = admit(
-      { hostIds, soaked: soaked?.kind === "range" ? soaked.count : 0, ...(halt ? { halt } : {}) },
+      { hostIds, soaked, ...(halt ? { halt } : {}) },
       this.id,
       this.#canaries,
     );
+    if (this.#waiting) {
+      if (admission.kind === "halted") this.#waiting.halt = admission.halt;
+      else delete this.#waiting.halt;
+    }
     if (admission.kind !== "go") {
       if (queued?.kind === "range" && queued.count > 0) await this.#client.delete(keys.queue);
       this.#setReason(
@@ -382,13 +423,15 @@ export class EtcdGate implements FleetGate {
     // Grant: not halted, and the queue key is still ours, at one revision.
     const since = this.#now();
     const state = this.#state({ ...target, since: since.toISOString() });
-    const grant = await this.#client.txn({
-      compare: [
-        { key: keys.halt, target: "create", op: "=", value: 0 },
-        { key: keys.queue, target: "lease", op: "=", value: lease },
-      ],
-      success: [{ put: { key: keys.host, value: JSON.stringify(state), lease } }],
-    });
+    const grant = await this.#hostWrite(() =>
+      this.#client.txn({
+        compare: [
+          { key: keys.halt, target: "create", op: "=", value: 0 },
+          { key: keys.queue, target: "lease", op: "=", value: lease },
+        ],
+        success: [{ put: { key: keys.host, value: JSON.stringify(state), lease } }],
+      })
+    );
     if (!grant.succeeded) return undefined;
     const holding: Holding = { target, since, lost: new AbortController() };
     this.#holding = holding;
@@ -412,27 +455,31 @@ export class EtcdGate implements FleetGate {
         at: this.#now().toISOString(),
       };
       if (this.#holding === holding) this.#holding = undefined;
-      const writing = this.#persist(async () => {
-        const lease = await this.#ensureLease();
-        const common = [
-          { delete: { key: keys.queue } },
-          { put: { key: keys.host, value: JSON.stringify(this.#state()), lease } },
-        ];
-        if (how === "rollback") {
-          // Keep the first reason when several hosts halt the same target.
-          await this.#client.txn({
-            compare: [{ key: keys.halt, target: "create", op: "=", value: 0 }],
-            success: [{ put: { key: keys.halt, value: JSON.stringify(halt) } }, ...common],
-            failure: common,
-          });
-        } else {
-          await this.#client.txn({ compare: [], success: common });
-        }
-      });
+      const writing = this.#persist(() =>
+        this.#hostWrite(async () => {
+          const lease = await this.#ensureLease();
+          const common = [
+            { delete: { key: keys.queue } },
+            { put: { key: keys.host, value: JSON.stringify(this.#state()), lease } },
+          ];
+          if (how === "rollback") {
+            // Keep the first reason when several hosts halt the same target.
+            await this.#client.txn({
+              compare: [{ key: keys.halt, target: "create", op: "=", value: 0 }],
+              success: [{ put: { key: keys.halt, value: JSON.stringify(halt) } }, ...common],
+              failure: common,
+            });
+          } else {
+            await this.#client.txn({ compare: [], success: common });
+          }
+        })
+      );
       this.#settling = writing;
       await writing;
       if (this.#settling === writing) this.#settling = undefined;
       if (how === "rollback") this.#counters.halts++;
+      // A soak mark held back while the slot was held may be due now.
+      if (this.#soakTimer?.done) this.#kick();
       this.#log?.info(
         `fleet slot ${
           how === "release"
@@ -454,6 +501,23 @@ export class EtcdGate implements FleetGate {
       rollback: (reason) => settle("rollback", reason),
       abandon: (error) => settle("abandon", error),
     };
+  }
+
+  /**
+   * Runs one write of the host's state, after the previous one has been answered: two
+   * requests in flight at once may reach etcd in either order, and an older state
+   * (say, still updating) must never overwrite a newer one (released).
+   */
+  async #hostWrite<T>(write: () => Promise<T>): Promise<T> {
+    const before = this.#hostWrites;
+    let done: () => void = () => {};
+    this.#hostWrites = new Promise<void>((resolve) => done = resolve);
+    try {
+      await before;
+      return await write();
+    } finally {
+      done();
+    }
   }
 
   /** Retries an etcd write until it succeeds or the gate closes (then one last try). */
@@ -493,6 +557,7 @@ export class EtcdGate implements FleetGate {
       state.waiting = { ...this.#waiting.target, since: this.#waiting.since.toISOString() };
     }
     if (this.#lastError) state.lastError = this.#lastError;
+    if (r?.paused) state.paused = true;
     return state;
   }
 
@@ -587,9 +652,10 @@ export class EtcdGate implements FleetGate {
         while (this.#dirty && this.#lease !== undefined) {
           this.#dirty = false;
           try {
-            await this.#client.put(this.#keys.host, JSON.stringify(this.#state()), {
-              lease: this.#lease,
-            });
+            const lease = this.#lease;
+            await this.#hostWrite(() =>
+              this.#client.put(this.#keys.host, JSON.stringify(this.#state()), { lease })
+            );
           } catch (err) {
             this.#dirty = true;
             throw err;
@@ -626,22 +692,23 @@ export class EtcdGate implements FleetGate {
     this.#soakTimer = soak;
   }
 
-  /** Writes this host's soak mark for the running target, if it is a canary. */
+  /**
+   * Writes this host's soak mark for the running target, if it is a canary; not
+   * while the update cycle still holds a slot (it has not finished its own checks).
+   */
   async #markSoaked(): Promise<void> {
     const soak = this.#soakTimer;
-    if (soak === undefined || !soak.done) return;
+    if (soak === undefined || !soak.done || this.#holding !== undefined || this.#settling) return;
     const keys = fleetKeys(this.group, this.id, soak.target);
     const g = groupKeys(this.group);
     const read = await this.#client.txn({
       compare: [],
       success: [
-        { range: { key: g.hosts, prefix: true, keysOnly: true } },
+        { range: { key: g.hosts, prefix: true } },
         { range: { key: keys.soaked, prefix: true, countOnly: true } },
       ],
     });
-    const hostIds = read.results[0]?.kind === "range"
-      ? read.results[0].kvs.map((kv) => keyName(kv.key))
-      : [];
+    const hostIds = read.results[0]?.kind === "range" ? canaryCandidates(read.results[0].kvs) : [];
     const count = read.results[1]?.kind === "range" ? read.results[1].count : 0;
     if (
       count < this.#canaries && canaries([...hostIds, this.id], this.#canaries).includes(this.id)

@@ -24,10 +24,16 @@
  *    new version unless it wants to exceed max_concurrent.
  * 4. `close()` at shutdown (or `await using`).
  *
+ * The etcd backend also serves the operator's view of the whole group (`readGroup`)
+ * and lifts halts (`resume`), for the admin page; FleetLock servers keep no such
+ * state, so those methods are absent there.
+ *
  * @module
  */
 
 import type { Release } from "../state.ts";
+import type { Halt } from "./layout.ts";
+import type { FleetStatus } from "./status.ts";
 
 /** What the update cycle reports about the running service. */
 export interface HostReport {
@@ -37,8 +43,14 @@ export interface HostReport {
   goVersion: string;
   /** Whether the service passes its health check. */
   healthy: boolean;
-  /** The last update error, shown in `ysco fleet status`; absent or "" clears it. */
+  /** The last update error, shown in `ysco fleet status`; "" clears it, absent keeps it. */
   lastError?: string;
+  /**
+   * Whether automatic updates are paused on this host (after a rollback, or by an
+   * operator): a paused host is passed over as a canary, so that it cannot hold up the
+   * group. Absent keeps the last value.
+   */
+  paused?: boolean;
 }
 
 /** Options for FleetGate.acquire. */
@@ -72,8 +84,8 @@ export interface GateStatus {
   connected: boolean;
   /** The coordination error since the last success (fail closed: nothing installs). */
   error?: { message: string; since: Date };
-  /** A target waiting for permission, and why. */
-  waiting?: Release & { since: Date; reason: string };
+  /** A target waiting for permission, and why; `halt` when a rollback halted it. */
+  waiting?: Release & { since: Date; reason: string; halt?: Halt };
   /** The target holding a slot. */
   holding?: Release & { since: Date };
   /** Counters since the gate was opened. */
@@ -107,6 +119,16 @@ export interface FleetGate extends AsyncDisposable {
   acquire(target: Release, options?: AcquireOptions): Promise<FleetSlot>;
   /** A snapshot of what the gate is doing. */
   status(): GateStatus;
+  /**
+   * The whole group as the coordination store holds it: hosts, slots, canaries,
+   * halts (etcd only; may lag a moment behind, but answers without a quorum).
+   */
+  readGroup?(): Promise<FleetStatus>;
+  /**
+   * Lifts the halts of version ("v1.2.3" or "v1.2.3 go1.23.4"), or of every halted
+   * version when absent, and returns them (etcd only).
+   */
+  resume?(version?: string): Promise<Halt[]>;
   /** Stops background work and withdraws the host (its lease is revoked). */
   close(): Promise<void>;
 }

@@ -91,6 +91,14 @@ export function fleetKeys(group: string, id: string, target?: Release): FleetKey
   };
 }
 
+/**
+ * The hosts that may be canaries, from the values under hosts/: every registered
+ * host whose automatic updates are not paused.
+ */
+export function canaryCandidates(hosts: ReadonlyArray<{ key: string; value: string }>): string[] {
+  return hosts.flatMap((kv) => parseHostState(kv.value)?.paused ? [] : [keyName(kv.key)]);
+}
+
 /** The last path element of a key, decoded (a host id or target name). */
 export function keyName(key: string): string {
   const name = key.slice(key.lastIndexOf("/") + 1);
@@ -116,6 +124,8 @@ export interface HostState {
   waiting?: Release & { since: string };
   /** The last update or coordination error, if any. */
   lastError?: string;
+  /** Set when automatic updates are paused on the host: it is no canary then. */
+  paused?: boolean;
   /** When the host published this (ISO 8601, the host's clock). */
   at: string;
 }
@@ -168,6 +178,7 @@ export function parseHostState(text: string): HostState | undefined {
     state.waiting = { version: str(r.version), goVersion: str(r.goVersion), since: str(r.since) };
   }
   if (typeof o.lastError === "string" && o.lastError !== "") state.lastError = o.lastError;
+  if (o.paused === true) state.paused = true;
   return state;
 }
 

@@ -27,7 +27,11 @@ export function canaries(ids: readonly string[], count: number): string[] {
 
 /** What a host read about a target. */
 export interface TargetView {
-  /** Ids of the hosts registered in the group now (the host itself included). */
+  /**
+   * Ids of the hosts that may be canaries: registered in the group now, with
+   * automatic updates not paused (see canaryCandidates). The deciding host counts
+   * itself in.
+   */
   hostIds: readonly string[];
   /** The target's halt, if a rollback stopped it. */
   halt?: Halt;

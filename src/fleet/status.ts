@@ -71,18 +71,30 @@ export interface StatusSettings {
   soak: number;
 }
 
+/** Options for readFleetStatus. */
+export interface ReadStatusOptions {
+  /**
+   * Read from the member's local state without a quorum round: answers while etcd
+   * has no quorum, but may lag a moment behind.
+   * @default false
+   */
+  serializable?: boolean;
+}
+
 /** Reads a group's state at one revision. */
 export async function readFleetStatus(
   client: EtcdClient,
   settings: StatusSettings,
+  options: ReadStatusOptions = {},
 ): Promise<FleetStatus> {
   const g = groupKeys(settings.group);
+  const serializable = options.serializable ?? false;
   const res = await client.txn({
     compare: [],
     success: [
-      { range: { key: g.hosts, prefix: true } },
-      { range: { key: g.queue, prefix: true } },
-      { range: { key: g.targets, prefix: true } },
+      { range: { key: g.hosts, prefix: true, serializable } },
+      { range: { key: g.queue, prefix: true, serializable } },
+      { range: { key: g.targets, prefix: true, serializable } },
     ],
   });
   const [hostsRange, queueRange, targetsRange] = res.results.map((r) =>
@@ -92,7 +104,10 @@ export async function readFleetStatus(
     const state = parseHostState(kv.value);
     return state ? [{ ...state, id: keyName(kv.key) }] : [];
   });
-  const canaryIds = canaries(hosts.map((h) => h.id), settings.canaries);
+  const canaryIds = canaries(
+    hosts.filter((h) => !h.paused).map((h) => h.id),
+    settings.canaries,
+  );
   const queue = queueOrder(
     (queueRange ?? []).flatMap((kv) => {
       const entry = parseQueueEntry(kv.value);
@@ -153,7 +168,7 @@ export function formatFleetStatus(status: FleetStatus): string {
       h.version || "-",
       h.goVersion || "-",
       h.healthy ? "yes" : "no",
-      h.canary ? "canary" : "",
+      h.canary ? "canary" : h.paused ? "paused" : "",
       hostActivity(h),
     ]);
     lines.push("", ...table(["HOST", "VERSION", "GO", "HEALTHY", "ROLE", "STATE"], rows));

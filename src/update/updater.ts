@@ -218,6 +218,8 @@ export class Updater {
   /** The previous version restarted by a rollback: a quick exit of it ends ysco. */
   #rolledBack: ServiceProcess | undefined;
   #busy: BusyInfo | undefined;
+  /** A wait for a fleet slot in progress; aborted when its update is no longer wanted. */
+  #fleetWait: { abort: AbortController; request: UpdateRequest } | undefined;
   #lastCheck: CheckReport | undefined;
   #checking: Promise<CheckReport> | undefined;
   #checkAgain = false;
@@ -337,6 +339,7 @@ export class Updater {
     this.#state = { ...this.#state, pauseReason: reason };
     this.#o.metrics.updatesPaused.set(1);
     this.#log.info("paused updates", { reason });
+    this.#reportPaused();
     await this.#save();
     this.#reschedule();
   }
@@ -346,6 +349,7 @@ export class Updater {
     this.#state = { ...this.#state, pauseReason: "" };
     this.#o.metrics.updatesPaused.set(0);
     this.#log.info("unpaused updates");
+    this.#reportPaused();
     await this.#save();
     this.#reschedule();
   }
@@ -649,6 +653,7 @@ export class Updater {
     const m = this.#o.metrics;
     m.serviceUpdateScheduled.set(this.#state.scheduled.filter((u) => u.which === "svc").length);
     m.selfUpdateScheduled.set(this.#state.scheduled.filter((u) => u.which === "self").length);
+    this.#checkFleetWait();
     this.#clearUpdateTimer();
     if (this.#stopped || this.#busy) return;
     const schedule = this.#scheduleOf(this.#config);
@@ -720,14 +725,13 @@ export class Updater {
     let slot: FleetSlot | undefined;
     let result: UpdateResult;
     try {
+      // The fleet slot first, so that the before command runs right before the
+      // install, not hours before it while the host waits for its turn.
+      if (this.#o.gate) slot = await this.#acquireSlot(this.#o.gate, request, to);
       if (config.update.before !== "") {
         this.#phase("running the before command");
         const problem = await runHook(config.update.before, env);
         if (problem !== undefined) throw new UpdateEnd("cancelled", `before command ${problem}`);
-      }
-      if (this.#o.gate) {
-        this.#phase("waiting for a fleet slot");
-        slot = await this.#o.gate.acquire(to);
       }
       this.#phase("downloading");
       log.info("updating service", { from: `${from.version}/${from.goVersion}` });
@@ -848,7 +852,7 @@ export class Updater {
       }
       // A scheduled update that failed or was cancelled by the before command stays
       // scheduled, and is tried again after a growing backoff.
-      if (!request.manual) {
+      if (!request.manual && end.backoff) {
         this.#state = {
           ...this.#state,
           backoff: this.#state.backoff + 1,
@@ -919,6 +923,53 @@ export class Updater {
     } finally {
       abort.abort();
       this.#watch = undefined;
+    }
+  }
+
+  // ---- fleet coordination ----
+
+  /**
+   * Waits for a fleet slot for the update to `to`.
+   * @throws UpdateEnd "cancelled" (without backoff) when the wait was given up
+   */
+  async #acquireSlot(gate: FleetGate, request: UpdateRequest, to: Release): Promise<FleetSlot> {
+    this.#phase("waiting for a fleet slot");
+    const abort = new AbortController();
+    this.#fleetWait = { abort, request };
+    try {
+      return await gate.acquire(to, { signal: abort.signal });
+    } catch (err) {
+      const why = abort.signal.aborted
+        ? errorMessage(abort.signal.reason)
+        : this.#stopped
+        ? "ysco is stopping"
+        : undefined;
+      if (why === undefined) throw err;
+      throw new UpdateEnd("cancelled", `waiting for a fleet slot: ${why}`, { backoff: false });
+    } finally {
+      this.#fleetWait = undefined;
+    }
+  }
+
+  /**
+   * Gives up a wait for a fleet slot when its update is no longer wanted: a scheduled
+   * update that left the schedule (a newer version replaced it, or an operator
+   * cancelled it), or when automatic updates were paused. Manual updates wait until
+   * they get their slot or ysco stops.
+   */
+  #checkFleetWait(): void {
+    const wait = this.#fleetWait;
+    if (wait === undefined || wait.request.manual) return;
+    const r = wait.request;
+    const scheduled = this.#state.scheduled.some((u) =>
+      u.which === r.which && u.version === r.version && u.goVersion === r.goVersion
+    );
+    if (this.#state.pauseReason !== "") {
+      wait.abort.abort(new Error("automatic updates were paused"));
+    } else if (!scheduled) {
+      wait.abort.abort(
+        new Error("no longer scheduled (replaced by a newer version, or cancelled)"),
+      );
     }
   }
 
@@ -997,7 +1048,21 @@ export class Updater {
   }
 
   #report(healthy: boolean, lastError = ""): void {
-    this.#o.gate?.report({ ...this.#runningRelease(), healthy, lastError });
+    this.#o.gate?.report({
+      ...this.#runningRelease(),
+      healthy,
+      lastError,
+      paused: this.#state.pauseReason !== "",
+    });
+  }
+
+  /** Tells the fleet that automatic updates were paused or unpaused (no canary while paused). */
+  #reportPaused(): void {
+    this.#o.gate?.report({
+      ...this.#runningRelease(),
+      healthy: true,
+      paused: this.#state.pauseReason !== "",
+    });
   }
 
   #setVersionMetrics(): void {
@@ -1021,10 +1086,13 @@ export class Updater {
 /** The end of an update that did not install. */
 class UpdateEnd extends Error {
   readonly outcome: Outcome;
-  constructor(outcome: Outcome, message: string) {
+  /** Whether a scheduled update backs off before it is tried again. */
+  readonly backoff: boolean;
+  constructor(outcome: Outcome, message: string, options: { backoff?: boolean } = {}) {
     super(message);
     this.name = "UpdateEnd";
     this.outcome = outcome;
+    this.backoff = options.backoff ?? true;
   }
 }
 

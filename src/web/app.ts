@@ -15,12 +15,13 @@ import type { Config } from "../config/config.ts";
 import { validateConfig } from "../config/load.ts";
 import { ConfigError } from "../config/parse.ts";
 import { errorMessage } from "../errors.ts";
+import type { FleetGate } from "../fleet/gate.ts";
 import type { Logger } from "../log.ts";
 import type { Registry } from "../metrics.ts";
 import { writeFileAtomic } from "../atomic_file.ts";
 import type { StatusView, UpdateRequest, UpdateResult } from "../update/updater.ts";
 import { compareSemver, isPrerelease, semverMajor } from "../version/semver.ts";
-import { renderPage } from "./page.ts";
+import { type FleetGroupView, renderPage } from "./page.ts";
 import { checkBasicAuth, CsrfTokens, sameOrigin } from "./security.ts";
 
 /** What the admin interface works with: the updater's snapshot and actions. */
@@ -56,7 +57,15 @@ export interface AdminDeps {
   notifyIntervalMs?: number;
   /** The clock. @default Date.now */
   now?: () => number;
+  /** The fleet gate, when `[fleet]` is configured: the group view and resuming halts. */
+  fleet?: AdminFleet;
 }
+
+/** What the admin interface uses of the fleet gate. */
+export type AdminFleet = Pick<FleetGate, "readGroup" | "resume">;
+
+/** Longest wait for etcd when the page shows the fleet group. */
+const FLEET_READ_TIMEOUT_MS = 3000;
 
 /** Creates the admin app (admin routes, and `/metrics` when serveMetrics). */
 export function createAdminApp(deps: AdminDeps): Hono {
@@ -67,6 +76,30 @@ export function createAdminApp(deps: AdminDeps): Hono {
   let lastNotify = -Infinity;
   const configFile = join(deps.dir, "ysco.toml");
   const { actions, log } = deps;
+  // The last good reading of the fleet group, shown (with its time) when etcd does not answer.
+  let fleetGroup: FleetGroupView = {};
+  const readFleetGroup = async (): Promise<FleetGroupView | undefined> => {
+    const fleet = deps.fleet;
+    if (fleet?.readGroup === undefined) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const status = await Promise.race([
+        fleet.readGroup(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${FLEET_READ_TIMEOUT_MS / 1000}s`)),
+            FLEET_READ_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      fleetGroup = { status, readAt: now() };
+    } catch (err) {
+      fleetGroup = { ...fleetGroup, error: errorMessage(err) };
+    } finally {
+      clearTimeout(timer);
+    }
+    return fleetGroup;
+  };
 
   const fail = (c: Context, code: number, message: string) => {
     const text = STATUS_TEXT[code] ?? "Error";
@@ -136,6 +169,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
     if (!(await authed(c))) return unauthorized(c);
     const status = actions.status();
     if (status.busy) c.header("Refresh", "3");
+    const group = await readFleetGroup();
     return c.html(
       await renderPage({
         status,
@@ -145,6 +179,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
         configText: await Deno.readTextFile(configFile).catch(() => ""),
         yscoVersion: deps.yscoVersion,
         now: now(),
+        ...(group ? { fleetGroup: group } : {}),
       }),
     );
   });
@@ -199,6 +234,24 @@ export function createAdminApp(deps: AdminDeps): Hono {
         actions.update({ which, version, goVersion, manual: true }).catch((err) =>
           log.error("update from the admin page", { err: errorMessage(err) })
         );
+        break;
+      }
+      case "fleetresume": {
+        const version = str(form.version)?.trim() ?? "";
+        const goVersion = str(form.goversion)?.trim() ?? "";
+        const fleet = deps.fleet;
+        if (fleet?.resume === undefined) {
+          return fail(c, 400, "no fleet coordination through etcd configured");
+        }
+        if (version === "") return fail(c, 400, "missing version");
+        const target = goVersion === "" ? version : `${version} ${goVersion}`;
+        let removed;
+        try {
+          removed = await fleet.resume(target);
+        } catch (err) {
+          return fail(c, 500, `resuming ${target} in the fleet: ${errorMessage(err)}`);
+        }
+        if (removed.length === 0) return fail(c, 400, `no halt for ${target} in the fleet`);
         break;
       }
       case "saveconfig": {

@@ -9,6 +9,9 @@
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { describeConfig } from "../config/describe.ts";
+import { formatDuration } from "../duration.ts";
+import type { GateStatus } from "../fleet/gate.ts";
+import type { FleetStatus, HostStatus } from "../fleet/status.ts";
 import { formatZoned } from "../decide/schedule.ts";
 import { formatWait } from "../decide/timing.ts";
 import type { StatusView } from "../update/updater.ts";
@@ -24,9 +27,27 @@ export interface PageData {
   configText: string;
   yscoVersion: string;
   now: number;
+  /** The fleet group as last read from etcd (etcd backend only). */
+  fleetGroup?: FleetGroupView;
+}
+
+/** The group for the fleet section: the last good reading, and the error of a failed one. */
+export interface FleetGroupView {
+  status?: FleetStatus;
+  /** When status was read (ms since the epoch). */
+  readAt?: number;
+  /** Why the latest reading failed. */
+  error?: string;
 }
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+type FormFn = (
+  command: string,
+  label: string,
+  hidden?: Record<string, string>,
+  disabled?: boolean,
+) => Html;
 
 /** Renders the status page. */
 export function renderPage(d: PageData): Html {
@@ -269,29 +290,7 @@ export function renderPage(d: PageData): Html {
     `}
     </section>
 
-    ${s.fleet
-      ? html`<section>
-<h2>Fleet</h2>
-<p>Group <strong>${s.fleet.group}</strong>, this host <strong>${s.fleet.id}</strong> (${s.fleet.backend}): ${
-        s.fleet.connected
-          ? html`<span class="good">connected</span>`
-          : html`<span class="bad">not connected${
-            s.fleet.error ? html`: ${s.fleet.error.message}` : ""
-          }</span>`
-      }.</p>
-${
-        s.fleet.waiting
-          ? html`<p>Waiting to install ${s.fleet.waiting.version} ${s.fleet.waiting.goVersion}: ${s.fleet.waiting.reason}</p>`
-          : ""
-      }
-${
-        s.fleet.holding
-          ? html`<p>Holding a slot for ${s.fleet.holding.version} ${s.fleet.holding.goVersion}.</p>`
-          : ""
-      }
-<p class="muted">${s.fleet.counters.slots} slots taken, ${s.fleet.counters.halts} halts. <code>ysco fleet status</code> shows every host.</p>
-</section>`
-      : ""}
+    ${s.fleet ? fleetSection(s.fleet, d.fleetGroup, form, when) : ""}
 
     <section>
     <h2>Links</h2>
@@ -362,6 +361,147 @@ ${
 }
 
 /**
+ * The fleet section: this host's part (connected, waiting or holding a slot), the
+ * halted versions with a Resume button, and every host of the group with its
+ * version, health, role and what it is doing, the slot holders and the queue.
+ */
+function fleetSection(
+  f: GateStatus,
+  group: FleetGroupView | undefined,
+  form: FormFn,
+  when: (iso: string) => string,
+): Html {
+  const g = group?.status;
+  const halted = g?.targets.filter((t) => t.halt !== undefined) ?? [];
+  // Halted versions as this host saw them while waiting, when the group cannot be read.
+  const ownHalt = f.waiting?.halt &&
+      !halted.some((t) => t.version === f.waiting?.version && t.goVersion === f.waiting.goVersion)
+    ? [{ version: f.waiting.version, goVersion: f.waiting.goVersion, halt: f.waiting.halt }]
+    : [];
+  const held = g?.queue.filter((q) => q.holdsSlot) ?? [];
+  const queued = g?.queue.filter((q) => !q.holdsSlot) ?? [];
+  const activity = (h: HostStatus) =>
+    h.updating
+      ? html`updating to ${h.updating.version} ${h.updating.goVersion} since ${
+        when(
+          h.updating.since,
+        )
+      }`
+      : h.waiting
+      ? html`waiting for ${h.waiting.version} ${h.waiting.goVersion} since ${when(h.waiting.since)}`
+      : "";
+  return html`
+    <section id="fleet">
+    <h2>Fleet</h2>
+    <p>Group <strong>${f.group}</strong>, this host <strong>${f.id}</strong> (${f.backend}): ${f
+        .connected
+      ? html`<span class="good">connected</span>`
+      : html`<span class="bad">not connected${
+        f.error
+          ? html`: ${f.error.message} (since ${
+            when(f.error.since.toISOString())
+          }); no update is installed until it is back`
+          : ""
+      }</span>`}.</p>
+    ${f.waiting
+      ? html`<p class="${
+        f.waiting.halt ? "bad" : ""
+      }">Waiting to install ${f.waiting.version} ${f.waiting.goVersion} since ${
+        when(f.waiting.since.toISOString())
+      }: ${f.waiting.reason}</p>`
+      : ""}
+    ${f.holding
+      ? html`<p>Holding a slot for ${f.holding.version} ${f.holding.goVersion} since ${
+        when(
+          f.holding.since.toISOString(),
+        )
+      }.</p>`
+      : ""}
+    ${[
+      ...halted.map((t) => ({ version: t.version, goVersion: t.goVersion, halt: t.halt })),
+      ...ownHalt,
+    ]
+      .map((t) =>
+        t.halt
+          ? html`
+            <div
+              class="banner paused halt"><p>Halted: <strong>${t.version} ${t
+                .goVersion}</strong> was rolled back on ${t.halt.by} at ${when(t.halt.at)}: ${t.halt
+                .reason}. No host of the group installs it until it is resumed.</p>${form(
+                  "fleetresume",
+                  `Resume ${t.version}`,
+                  {
+                    version: t.version,
+                    goversion: t.goVersion,
+                  },
+                )}</div>
+          `
+          : ""
+      )}
+    ${g
+      ? html`
+        <p>${g.hosts.length} host${g.hosts.length === 1 ? "" : "s"}; ${held
+          .length} of ${g.maxConcurrent} slot${g.maxConcurrent === 1
+          ? ""
+          : "s"} taken${held.length > 0
+          ? html`
+            (${held.map((q) => `${q.id}: ${q.version} ${q.goVersion}`).join(", ")})
+          `
+          : ""}${queued.length > 0
+          ? html`, queue: ${queued.map((q) => q.id).join(", ")}`
+          : ""}; canar${g.canaries.length === 1 ? "y" : "ies"} ${g.canaries.length > 0
+          ? g.canaries.join(", ")
+          : "none"}, soak ${formatDuration(g.soak)}.</p>
+        <div class="scroll">
+          <table class="fleet-hosts">
+        <tr><th>Host</th><th>Version</th><th>Go</th><th>Healthy</th><th>Role</th><th>State</th></tr>
+        ${g.hosts.map((h) =>
+          html`
+            <tr>
+              <td>${h.id}${h.id === f.id
+                ? html`
+                  <span class="muted">(this host)</span>
+                `
+                : ""}</td>
+              <td>${h.version}</td>
+              <td>${h.goVersion}</td>
+              <td class="${h.healthy ? "good" : "bad"}">${h.healthy ? "yes" : "no"}</td>
+              <td>${[
+                h.canary ? "canary" : h.paused ? "paused" : "",
+                h.holdsSlot ? "slot" : "",
+              ].filter((x) => x !== "")
+                .join(", ")}</td>
+              <td>${activity(h)}${h.lastError
+                ? html`<br><span class="bad">${h.lastError}</span>`
+                : ""}</td>
+            </tr>
+          `
+        )}
+          </table>
+        </div>
+        ${g.targets.filter((t) => t.soaked.length > 0).map((t) =>
+          html`<p class="muted">${t.version} ${t.goVersion} ran its soak on ${
+            t.soaked.join(
+              ", ",
+            )
+          }.</p>`
+        )}
+        <p class="muted">Read from etcd at revision ${g.revision}${group?.readAt
+          ? html`, ${when(new Date(group.readAt).toISOString())}`
+          : ""}.</p>
+      `
+      : ""}
+    ${group?.error ? html`<p class="bad">Reading the group from etcd: ${group.error}</p>` : ""}
+    <p class="muted">${f.counters.slots} slot${f.counters.slots === 1 ? "" : "s"} taken, ${f
+      .counters
+      .halts} halt${f.counters.halts === 1
+      ? ""
+      : "s"} by this host. <code>ysco fleet status</code> shows the same from a shell.</p>
+    </section>
+  `;
+}
+
+/**
  * A guessed link to the release notes of a version (the original's guessTagURL,
  * guarded for short paths): GitHub, GitLab, Codeberg, sourcehut and golang.org/x.
  */
@@ -425,6 +565,7 @@ input[name=version], input[name=goversion] { font: inherit; }
 label input:not([type=radio]) { display: block; margin-bottom: .5rem; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; margin-bottom: .5rem; }
+.fleet-hosts td { white-space: nowrap; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 textarea { width: 100%; font: 13px/1.4 ui-monospace, monospace; background: var(--bg); color: var(--fg); border: 1px solid var(--line); border-radius: 6px; padding: .5rem; }
 pre { overflow-x: auto; font-size: 12px; }

@@ -19,6 +19,8 @@ import {
   targetName,
 } from "../../src/fleet/layout.ts";
 import type { Release } from "../../src/state.ts";
+import { canaries } from "../../src/fleet/policy.ts";
+import { assert, assertEquals } from "../_assert.ts";
 
 /** Settings shared by the simulated hosts of a group. */
 export interface SimSettings {
@@ -84,17 +86,19 @@ export function simHost(id: string, running: Release, s: SimSettings): SimHost {
       // The pretend install and health check take a moment, so that slots overlap.
       await new Promise((r) => setTimeout(r, options.installMs ?? 50));
       if (options.fail) {
+        // As the update cycle does: the old version runs again, automatic updates pause.
         gate.report({
           ...host.running,
           healthy: true,
           lastError: "new version failed its health check",
+          paused: true,
         });
         await slot.rollback(`${target.version} failed its health check`);
         return "rolled back";
       }
       host.installed.push(target);
       host.running = target;
-      gate.report({ ...target, healthy: true, lastError: "" });
+      gate.report({ ...target, healthy: true, lastError: "", paused: false });
       await slot.release();
       return "installed";
     },
@@ -217,6 +221,60 @@ export function replay(events: HistoryEvent[], group: string): RolloutHistory {
     }
   }
   return { starts, maxConcurrent: max, soaked, halts };
+}
+
+/** The settings checkRollout checks against. */
+export interface RolloutRules {
+  group: string;
+  maxConcurrent: number;
+  /** 1: the first host in canary order goes first, the rest after its soak mark. */
+  canaries: number;
+}
+
+/**
+ * Checks the rules of a rollout of target to the hosts `ids` from etcd's history:
+ * each installed it once; the canary (the first of ids in canary order) first and
+ * alone, the others only after its soak mark; never more than maxConcurrent at
+ * once and that many at some point; each from a slot-holding place in the queue.
+ * Installs by hosts not in ids are left out. Returns the replayed history.
+ */
+export async function checkRollout(
+  endpoints: string[],
+  rules: RolloutRules,
+  ids: string[],
+  target: Release,
+): Promise<RolloutHistory> {
+  await using client = new EtcdClient({ endpoints });
+  const h = replay(await readHistory(client, rules.group), rules.group);
+  const starts = h.starts.filter((x) =>
+    targetName(x.target) === targetName(target) && ids.includes(x.id)
+  );
+  assertEquals(starts.map((x) => x.id).sort(), [...ids].sort(), "every host installed once");
+  const [canary] = canaries(ids, rules.canaries);
+  assertEquals(starts[0]?.id, canary, "the canary installs first");
+  const marks = (h.soaked.get(targetName(target)) ?? []).filter((m) => ids.includes(m.id));
+  assertEquals(marks.map((m) => m.id), [canary], "the canary reported the soak");
+  const mark = marks[0]?.revision ?? Infinity;
+  assert((starts[0]?.revision ?? 0) < mark, "the canary's soak mark comes after its install");
+  for (const x of starts.slice(1)) {
+    assert(
+      x.revision > mark,
+      `${x.id} started at revision ${x.revision}, before the soak mark ${mark}`,
+    );
+  }
+  for (const x of starts) {
+    assert(x.concurrent <= rules.maxConcurrent, `${x.id}: ${x.concurrent} updating at once`);
+    assert(
+      x.queuePosition >= 0 && x.queuePosition < rules.maxConcurrent,
+      `${x.id} started at queue position ${x.queuePosition}`,
+    );
+  }
+  assertEquals(
+    Math.max(...starts.map((x) => x.concurrent)),
+    Math.min(rules.maxConcurrent, ids.length - 1),
+    "the slots were used in parallel",
+  );
+  return h;
 }
 
 /** Polls cond every 50 ms until it is true; throws with what() after the deadline. */

@@ -1,4 +1,10 @@
-import { fleetKeys, parseHostState, parseTargetName, targetName } from "../../src/fleet/layout.ts";
+import {
+  canaryCandidates,
+  fleetKeys,
+  parseHostState,
+  parseTargetName,
+  targetName,
+} from "../../src/fleet/layout.ts";
 import {
   type Admission,
   admit,
@@ -95,9 +101,35 @@ Deno.test("parseHostState() reads what gates publish and rejects other values", 
     healthy: true,
     updating: { version: "v1.0.1", goVersion: "go1.23.4", since: "2025-01-01T00:00:00.000Z" },
     lastError: "boom",
+    paused: true,
     at: "2025-01-01T00:00:01.000Z",
   };
   assertEquals(parseHostState(JSON.stringify(state)), state);
   assertEquals(parseHostState("not json"), undefined);
   assertEquals(parseHostState('{"version":"v1"}'), undefined);
+});
+
+Deno.test("canaryCandidates() passes over hosts whose automatic updates are paused", () => {
+  const host = (id: string, extra: Record<string, unknown> = {}) => ({
+    key: `/ysco/fleet/web/hosts/${id}`,
+    value: JSON.stringify({
+      id,
+      version: "v1.0.0",
+      goVersion: "go1.23.4",
+      healthy: true,
+      ...extra,
+    }),
+  });
+  const rows: Array<[Array<{ key: string; value: string }>, string[], string]> = [
+    // [hosts, candidates, comment]
+    [[host("a"), host("b")], ["a", "b"], "every registered host"],
+    [[host("a", { paused: true }), host("b")], ["b"], "a paused host is no canary"],
+    [[host("a", { paused: false }), host("b")], ["a", "b"], "paused false counts as running"],
+    [
+      [{ key: "/ysco/fleet/web/hosts/c", value: "junk" }],
+      ["c"],
+      "an unreadable state still counts",
+    ],
+  ];
+  for (const [hosts, want, comment] of rows) assertEquals(canaryCandidates(hosts), want, comment);
 });

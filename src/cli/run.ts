@@ -5,10 +5,10 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { runService } from "../run.ts";
+import { type RunOptions, runService } from "../run.ts";
 import { SELF_ENV, selfPath } from "../self_path.ts";
 import type { Command } from "./command.ts";
-import { formatFlags, parseFlags } from "./flags.ts";
+import { type FlagValues, formatFlags, parseFlags } from "./flags.ts";
 
 /**
  * The flags of `ysco run`. They can never change incompatibly: they live in systemd
@@ -68,17 +68,28 @@ ${formatFlags(RUN_FLAGS)}`,
     // Read once: the variable is for this process only, not for programs it starts.
     const self = selfPath();
     Deno.env.delete(SELF_ENV);
-    return await runService({
-      dir: flags.dir,
-      user: flags.user,
-      groups: flags.groups,
-      addr: flags.addr,
-      adminAddr: flags.adminaddr,
-      metricsAddr: flags.metricsaddr,
-      cmd,
-      args: serviceArgs,
-      self,
-      argv: [self, "run", ...args],
-    });
+    return await runService(runOptions(flags, cmd, serviceArgs, self, [self, "run", ...args]));
   },
 };
+
+/** The options of runService from run's parsed flags (shared with systemd-unit). */
+export function runOptions(
+  flags: FlagValues<typeof RUN_FLAGS>,
+  cmd: string,
+  args: string[],
+  self = "",
+  argv: string[] = [],
+): RunOptions {
+  return {
+    dir: flags.dir,
+    user: flags.user,
+    groups: flags.groups,
+    addr: flags.addr,
+    adminAddr: flags.adminaddr,
+    metricsAddr: flags.metricsaddr,
+    cmd,
+    args,
+    self,
+    argv,
+  };
+}

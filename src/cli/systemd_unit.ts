@@ -16,7 +16,7 @@ import { capabilityName, parseCapability } from "../supervise/capabilities.ts";
 import { systemdUnit } from "../systemd_unit.ts";
 import type { Command } from "./command.ts";
 import { formatFlags, parseFlags } from "./flags.ts";
-import { RUN_FLAGS } from "./run.ts";
+import { RUN_FLAGS, runOptions } from "./run.ts";
 
 const FLAGS = {
   name: {
@@ -48,18 +48,7 @@ ${formatFlags(FLAGS)}`,
     const [cmd, ...serviceArgs] = rest;
     if (cmd === undefined) throw new UsageError("missing CMD");
     const cwd = Deno.cwd();
-    checkRunOptions({
-      dir: flags.dir,
-      user: flags.user,
-      groups: flags.groups,
-      addr: flags.addr,
-      adminAddr: flags.adminaddr,
-      metricsAddr: flags.metricsaddr,
-      cmd,
-      args: serviceArgs,
-      self: "",
-      argv: [],
-    });
+    checkRunOptions(runOptions(flags, cmd, serviceArgs));
     const name = flags.name || basename(cmd);
     if (!/^[A-Za-z0-9:_.\\-]+$/.test(name)) {
       throw new UsageError(`"${name}" cannot be a unit name: give one with -name`);

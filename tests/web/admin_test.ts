@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { run } from "../_go.ts";
-import { freePort, poll } from "../_process.ts";
+import { freePort } from "../_process.ts";
+import { promtoolCheckMetrics } from "../_promtool.ts";
 import { TEST_PASSWORD } from "../_service.ts";
 import { GO, startWorld } from "../_world.ts";
 
@@ -165,23 +166,7 @@ Deno.test("metrics pass promtool, on a separate metrics address as well", async 
   const notOnAdmin = await world.admin("/metrics");
   assertEquals(notOnAdmin.status, 404);
   await notOnAdmin.body?.cancel();
-  const check = await poll("promtool", async () => {
-    const p = new Deno.Command("promtool", {
-      args: ["check", "metrics"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = p.stdin.getWriter();
-    await w.write(new TextEncoder().encode(text));
-    await w.close();
-    return await p.output();
-  });
-  assertEquals(
-    check.code,
-    0,
-    new TextDecoder().decode(check.stderr) + new TextDecoder().decode(check.stdout),
-  );
+  await promtoolCheckMetrics(text);
   for (
     const line of [
       "ysco_service_update_available 1",

@@ -245,9 +245,7 @@ export class Updater {
     this.#random = options.random ?? Math.random;
     this.#svc = serviceInfo(options.buildInfo);
     this.#cmdAbs = isAbsolute(options.cmd) ? options.cmd : resolve(Deno.cwd(), options.cmd);
-    let resolveExit: (code: number) => void = () => {};
-    const promise = new Promise<number>((r) => resolveExit = r);
-    this.#exit = { promise, resolve: resolveExit };
+    this.#exit = Promise.withResolvers<number>();
     // deno-lint-ignore no-this-alias -- the host's accessors reach this updater's private fields
     const updater = this;
     this.#selfUpdates = new SelfUpdates({

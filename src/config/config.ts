@@ -141,7 +141,7 @@ export const CONFIG_SCHEMA = {
     }),
     schedule: strings({
       doc: 'When updates may be installed: day and hour ranges like "mo-fr 9-17", "sa-mo,we ' +
-        '9-12", "18-21", "tu-th,sa" or with minutes "mo-fr 09:30-17:00"; empty: any time.',
+        '9-12", "18-21", "tu-th,sa" or with minutes "mo-fr 09:30-17:00"; empty means any time.',
       default: [],
       example: ["mo-fr 9-17", "sa 10-12"],
       check: checkScheduleEntry,

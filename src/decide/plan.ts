@@ -30,7 +30,7 @@ export interface UpdateSettings {
   jitter: number;
   /** Keep every discovered update queued instead of replacing a pending one. */
   all: boolean;
-  /** Schedule entries, e.g. ["mo-fr 9-17"]; empty: any time. */
+  /** Schedule entries, e.g. ["mo-fr 9-17"]; empty means any time. */
   schedule: readonly string[];
   /** IANA time zone of the schedule; "" is local time. */
   timezone: string;

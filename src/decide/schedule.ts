@@ -57,7 +57,7 @@ export interface Period {
   ranges: TimeRange[];
 }
 
-/** A parsed schedule: periods in a time zone. No periods: any time is allowed. */
+/** A parsed schedule: periods in a time zone. Without periods every time is allowed. */
 export interface Schedule {
   periods: Period[];
   /** IANA time zone name; "" is the local zone of the process. */

@@ -157,7 +157,7 @@ Deno.test("nextAllowedTime() passes the original's table in Europe/Amsterdam", (
 Deno.test("nextAllowedTime() works to the minute and at window edges", () => {
   type Row = [string[], string, string];
   const rows: Row[] = [
-    // Empty schedule: any time.
+    // Empty schedule: every time is allowed.
     [[], "2024-10-07T22:39:30+02:00", "2024-10-07T22:39:30+02:00"],
     // Before a minute-precision window.
     [["mo-fr 09:30-17:00"], "2024-10-07T09:29:59.999+02:00", "2024-10-07T09:30:00+02:00"],

@@ -12,6 +12,7 @@
 
 // deno-lint-ignore-file no-console -- a build script that reports what it did
 
+import { run } from "../tests/_go.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -155,19 +156,7 @@ export async function renderLicensesFile(entries: LicenseEntry[]): Promise<strin
     "];",
     "",
   ].join("\n");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext", "ts", "-"],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(source));
-  await writer.close();
-  const out = await child.output();
-  if (!out.success) throw new Error(`Cannot format: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
+  return await run(Deno.execPath(), ["fmt", "--ext", "ts", "-"], { cwd: ROOT, stdin: source });
 }
 
 if (import.meta.main) {

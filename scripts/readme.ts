@@ -15,6 +15,7 @@
 
 // deno-lint-ignore-file no-console -- a build script that reports what it did
 
+import { run } from "../tests/_go.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMMANDS } from "../main.ts";
@@ -119,19 +120,7 @@ export async function renderReadme(text: string): Promise<string> {
 }
 
 async function denoFmt(markdown: string): Promise<string> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext", "md", "-"],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(markdown));
-  await writer.close();
-  const out = await child.output();
-  if (!out.success) throw new Error(`Cannot format: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
+  return await run(Deno.execPath(), ["fmt", "--ext", "md", "-"], { cwd: ROOT, stdin: markdown });
 }
 
 if (import.meta.main) {

@@ -16,12 +16,12 @@ import type { Release } from "../src/state.ts";
 import { type EtcdCluster, startEtcdCluster } from "./_etcd.ts";
 import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
 import { goBuild, goProxyDir, TESTSVC } from "./_go.ts";
-import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./_gobuild_server.ts";
+import { type GobuildServer, startGobuildServer } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
 import { freePort, httpText, isAlive, poll, type Proc, startYsco } from "./_process.ts";
 import { installService, TEST_PASSWORD, writeYsDir } from "./_service.ts";
 import { type Output, type TempDir, tempDir, ysco } from "./_util.ts";
-import { GO, mergeToml } from "./_world.ts";
+import { GO, mergeToml, sourcesConfig } from "./_world.ts";
 import { testsvcSpec } from "./verify/_fixture.ts";
 import { EtcdClient } from "../src/fleet/etcd.ts";
 
@@ -139,23 +139,7 @@ export async function startFleetWorld(options: FleetWorldOptions): Promise<Fleet
     let dns = await startDnsmasq({ txt: records(["v1.0.0"]) });
     cleanup.push(() => dns[Symbol.asyncDispose]());
 
-    const base = `log_level = "debug"
-[monitor]
-methods = ["dns"]
-resolver = "${dns.address}"
-goproxy = "${proxy.url}"
-delay = "0s"
-interval = "1h"
-[policy]
-service = "patch"
-[gobuild]
-verifier_key = "${TEST_VERIFIER_KEY}"
-base_url = "${gobuild.tlogUrl}"
-[update]
-delay = "0s"
-jitter = "0s"
-stop_timeout = "5s"
-[fleet]
+    const base = sourcesConfig(dns, proxy, gobuild) + `[fleet]
 etcd = ${JSON.stringify(cluster.endpoints)}
 group = "${group}"
 `;

@@ -358,7 +358,9 @@ export async function run(
   const { code, stdout, stderr } = await child.output();
   const dec = new TextDecoder();
   if (code !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} failed (exit ${code}):\n${dec.decode(stderr)}`);
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed (exit ${code}):\n${dec.decode(stderr)}${dec.decode(stdout)}`,
+    );
   }
   return dec.decode(stdout);
 }

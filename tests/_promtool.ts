@@ -6,19 +6,12 @@
  */
 
 import { assertEquals } from "./_assert.ts";
+import { run } from "./_go.ts";
 
 /** Fails unless promtool accepts the metrics text. */
 export async function promtoolCheckMetrics(text: string): Promise<void> {
-  const p = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = p.stdin.getWriter();
-  await w.write(new TextEncoder().encode(text));
-  await w.close();
-  const out = await p.output();
-  const dec = new TextDecoder();
-  assertEquals(out.code, 0, dec.decode(out.stderr) + dec.decode(out.stdout));
+  const out = await run("promtool", ["check", "metrics"], { stdin: text }).catch((err) =>
+    err as Error
+  );
+  assertEquals(out instanceof Error ? out.message : "", "");
 }

@@ -104,24 +104,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   let dns = await startDnsmasq({ txt: records(options.announced ?? ["v1.0.0"]) });
   const servicePort = freePort();
   const adminPort = freePort();
-  const baseConfig = `log_level = "debug"
-auth_file = "ys/password.txt"
-[monitor]
-methods = ["dns"]
-resolver = "${dns.address}"
-goproxy = "${proxy.url}"
-delay = "0s"
-interval = "1h"
-[policy]
-service = "patch"
-[gobuild]
-verifier_key = "${TEST_VERIFIER_KEY}"
-base_url = "${gobuild.tlogUrl}"
-[update]
-delay = "0s"
-jitter = "0s"
-stop_timeout = "5s"
-`;
+  const baseConfig = 'auth_file = "ys/password.txt"\n' + sourcesConfig(dns, proxy, gobuild);
   const auth = "Basic " + btoa(`admin:${TEST_PASSWORD}`);
   const world: World = {
     dir: tmp.path,
@@ -210,6 +193,30 @@ stop_timeout = "5s"
     },
   };
   return world;
+}
+
+/**
+ * The configuration (TOML) that points ysco at the world's servers, for quick tests:
+ * discovery by DNS, checks at once, updates at once, a short stop timeout.
+ */
+export function sourcesConfig(dns: Dnsmasq, proxy: GoProxyServer, gobuild: GobuildServer): string {
+  return `log_level = "debug"
+[monitor]
+methods = ["dns"]
+resolver = "${dns.address}"
+goproxy = "${proxy.url}"
+delay = "0s"
+interval = "1h"
+[policy]
+service = "patch"
+[gobuild]
+verifier_key = "${TEST_VERIFIER_KEY}"
+base_url = "${gobuild.tlogUrl}"
+[update]
+delay = "0s"
+jitter = "0s"
+stop_timeout = "5s"
+`;
 }
 
 /** Reads ys/state.json of a world. */

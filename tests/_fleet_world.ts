@@ -18,7 +18,7 @@ import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
 import { goBuild, goProxyDir, TESTSVC } from "./_go.ts";
 import { type GobuildServer, startGobuildServer } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
-import { freePort, httpText, isAlive, poll, type Proc, startYsco } from "./_process.ts";
+import { freePort, httpText, poll, type Proc, processesUnder, startYsco } from "./_process.ts";
 import { installService, TEST_PASSWORD, writeYsDir } from "./_service.ts";
 import { type Output, type TempDir, tempDir, ysco } from "./_util.ts";
 import { GO, mergeToml, sourcesConfig } from "./_world.ts";
@@ -116,7 +116,7 @@ export async function startFleetWorld(options: FleetWorldOptions): Promise<Fleet
     // Every ysco first (in parallel), then any service a killed ysco left behind.
     await Promise.all(hosts.map(async (h) => {
       await h.ysco?.[Symbol.asyncDispose]();
-      for (const pid of processesIn(h.dir)) {
+      for (const pid of processesUnder(h.dir)) {
         try {
           Deno.kill(pid, "SIGKILL");
         } catch {
@@ -214,21 +214,6 @@ group = "${group}"
     await dispose();
     throw err;
   }
-}
-
-/** Live processes whose program lies in dir (a test's service binaries). */
-function processesIn(dir: string): number[] {
-  const pids: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`);
-      if (cmd.startsWith(`${dir}/`) && isAlive(Number(e.name))) pids.push(Number(e.name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
 }
 
 function records(versions: string[]): Array<[string, string[]]> {

@@ -210,3 +210,18 @@ export function procStatus(pid: number): Record<string, string> {
   }
   return out;
 }
+
+/** Live processes whose command line names a file under dir (a test's service binaries). */
+export function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      if (cmdline.includes(`${dir}/`) && isAlive(Number(entry.name))) pids.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}

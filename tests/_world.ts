@@ -16,7 +16,7 @@ import { goBuild, goProxyDir, type GoToolchain, TESTSVC, TESTSVC_VERSIONS } from
 import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
 import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
-import { freePort, httpText, isAlive, poll, Proc, startYsco } from "./_process.ts";
+import { freePort, httpText, poll, Proc, processesUnder, startYsco } from "./_process.ts";
 import { installService, TEST_PASSWORD, writeYsDir } from "./_service.ts";
 import { testsvcSpec } from "./verify/_fixture.ts";
 import { type TempDir, tempDir } from "./_util.ts";
@@ -260,19 +260,4 @@ export function mergeToml(base: string, extra: string): string {
   return order.map((t) => (t === "" ? "" : `[${t}]\n`) + (tables.get(t) ?? []).join("\n")).join(
     "\n",
   ) + "\n";
-}
-
-/** Live processes whose command line names a file under dir. */
-function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
-      if (cmdline.includes(`${dir}/`) && isAlive(Number(entry.name))) pids.push(Number(entry.name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
 }

@@ -24,14 +24,12 @@ import {
   resolveCredentials,
 } from "./supervise/credentials.ts";
 import { Supervisor } from "./supervise/supervisor.ts";
-import { discoverModule, discoverToolchains } from "./discover/mod.ts";
-import { type FleetGate, openFleetGate } from "./fleet/mod.ts";
-import { createGobuildFetcher } from "./update/gobuild_fetcher.ts";
-import { type Discovery, Updater } from "./update/updater.ts";
+import type { FleetGate } from "./fleet/mod.ts";
+import { type Discovery, type Fetcher, Updater } from "./update/updater.ts";
 import { createAdminApp, createMetricsApp } from "./web/app.ts";
 import { YSCO_VERSION } from "./ysco_version.ts";
 import { hostGoarch, hostGoos } from "./platform.ts";
-import { type ExecState, takeExecState } from "./self/release.ts";
+import { type ExecState, takeExecState } from "./self/exec_state.ts";
 import { addFleetMetrics, createYscoMetrics, type YscoMetrics } from "./ysco_metrics.ts";
 
 /** What `ysco run` was asked to do. */
@@ -144,7 +142,11 @@ export async function runService(o: RunOptions): Promise<number> {
   metrics.selfVersion.setOnly({ version: YSCO_VERSION });
   let gate: FleetGate | undefined;
   try {
-    gate = await openFleetGate(config.fleet, { logger: log });
+    // Loaded only when configured: most installations have no fleet.
+    if (config.fleet.etcd.length > 0 || config.fleet.fleetlock_url !== "") {
+      const { openFleetGate } = await import("./fleet/mod.ts");
+      gate = await openFleetGate(config.fleet, { logger: log });
+    }
   } catch (err) {
     log.error("cannot set up fleet coordination", { err: errorMessage(err) });
     return 1;
@@ -180,7 +182,7 @@ export async function runService(o: RunOptions): Promise<number> {
     log,
     metrics,
     discovery: DISCOVERY,
-    fetcher: createGobuildFetcher(o.dir, log, metrics),
+    fetcher: lazyGobuildFetcher(o.dir, log, metrics),
     ...(gate ? { gate } : {}),
     self: {
       version: YSCO_VERSION,
@@ -208,18 +210,40 @@ export async function runService(o: RunOptions): Promise<number> {
   }
 }
 
-/** Discovery through gopherwatch DNS and the Go module proxy, per `[monitor]`. */
+/**
+ * Discovery through gopherwatch DNS and the Go module proxy, per `[monitor]`. Its code
+ * (a DNS client on Node's dgram) loads at the first check, not at start-up.
+ */
 const DISCOVERY: Discovery = {
-  module: (modPath, current, config, onMethodError) =>
-    discoverModule(modPath, {
+  module: async (modPath, current, config, onMethodError) =>
+    await (await import("./discover/mod.ts")).discoverModule(modPath, {
       monitor: config.monitor,
       onMethodError,
       current,
       policy: config.policy.service,
     }),
-  toolchains: (config, onMethodError) =>
-    discoverToolchains({ monitor: config.monitor, onMethodError }),
+  toolchains: async (config, onMethodError) =>
+    await (await import("./discover/mod.ts")).discoverToolchains({
+      monitor: config.monitor,
+      onMethodError,
+    }),
 };
+
+/**
+ * Binaries from the gobuild log of `[gobuild]`; its code (Ed25519, streaming SHA-256)
+ * loads at the first update.
+ */
+function lazyGobuildFetcher(dir: string, log: Logger, metrics: YscoMetrics): Fetcher {
+  let fetcher: Promise<Fetcher> | undefined;
+  return {
+    async fetch(spec, dest, modeFrom, config) {
+      fetcher ??= import("./update/gobuild_fetcher.ts").then((m) =>
+        m.createGobuildFetcher(dir, log, metrics)
+      );
+      return await (await fetcher).fetch(spec, dest, modeFrom, config);
+    },
+  };
+}
 
 /**
  * Starts the admin and metrics servers of -addr, -adminaddr and -metricsaddr: one

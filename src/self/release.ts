@@ -1,7 +1,7 @@
 /**
  * The I/O of ysco's self-update: fetching and verifying the release feed, fetching
- * a release file with its SHA-256 and size checked in one stream, trying the new
- * binary before trusting it, and the state a replaced ysco hands to the new one.
+ * a release file with its SHA-256 and size checked in one stream, and trying the new
+ * binary before trusting it.
  *
  * @module
  */
@@ -137,52 +137,4 @@ export async function checkRuns(
   } catch (err) {
     return `cannot run ${binary}: ${errorMessage(err)}`;
   }
-}
-
-/** The environment variable carrying ExecState to the new process. */
-export const EXEC_ENV = "_YSCO_EXEC";
-
-/** What a ysco replacing itself hands to the new program. */
-export interface ExecState {
-  /** The service process, still a child of the same pid. */
-  pid: number;
-  /** When it was started (ms since the epoch). */
-  started: number;
-  oldVersion: string;
-  newVersion: string;
-  /** The new binary, to which the new process points the ysco symlink once it is up. */
-  newBinary: string;
-  /** A descriptor of the HTTP connection that asked for the update (0: none). */
-  requestFd: number;
-  /** Answer that request with a redirect to the page (a form) instead of plain text (the API). */
-  redirect: boolean;
-}
-
-/** Reads and removes the exec state from the environment; undefined after a normal start. */
-export function takeExecState(): ExecState | undefined {
-  const text = Deno.env.get(EXEC_ENV);
-  if (text === undefined) return undefined;
-  Deno.env.delete(EXEC_ENV);
-  try {
-    const s = JSON.parse(text) as ExecState;
-    if (
-      typeof s.pid !== "number" || typeof s.started !== "number" || typeof s.newBinary !== "string"
-    ) {
-      throw new Error("missing fields");
-    }
-    return s;
-  } catch (err) {
-    throw new Error(
-      `Cannot read ${EXEC_ENV} from the ysco that replaced itself: ${errorMessage(err)}`,
-    );
-  }
-}
-
-/** The raw HTTP/1.1 answer the new process writes on the handed-over connection. */
-export function execAnswer(state: ExecState): string {
-  const body = `updated self from ${state.oldVersion} to ${state.newVersion}\n`;
-  const head = state.redirect ? "HTTP/1.1 303 See Other\r\nLocation: /\r\n" : "HTTP/1.1 200 OK\r\n";
-  return `${head}Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${
-    new TextEncoder().encode(body).length
-  }\r\nConnection: close\r\n\r\n${body}`;
 }

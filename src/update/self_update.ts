@@ -11,19 +11,10 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Config } from "../config/config.ts";
 import { planUpdate } from "../decide/plan.ts";
 import { pickUpdate } from "../decide/policy.ts";
-import { METHOD_TIMEOUT_MS } from "../discover/mod.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { dupInheritable, execve, findConnectionFd, writeAndClose } from "../self/exec.ts";
-import { feedMark, filesFor } from "../self/feed.ts";
-import {
-  checkRuns,
-  downloadRelease,
-  EXEC_ENV,
-  execAnswer,
-  type ExecState,
-  fetchFeed,
-} from "../self/release.ts";
+import { EXEC_ENV, execAnswer, type ExecState } from "../self/exec_state.ts";
 import { SELF_ENV } from "../self_path.ts";
 import {
   type Outcome,
@@ -43,6 +34,18 @@ import {
   type UpdateRequest,
   type UpdateResult,
 } from "./updater.ts";
+
+/** Time limit of a feed lookup during a check, as for the other discovery methods. */
+const FEED_TIMEOUT_MS = 30_000;
+
+/** The feed and release code (Ed25519, streaming SHA-256): loaded when first needed. */
+async function releases() {
+  const [feed, release] = await Promise.all([
+    import("../self/feed.ts"),
+    import("../self/release.ts"),
+  ]);
+  return { ...feed, ...release };
+}
 
 /** What self-updates need from the updater, which owns the state. */
 export interface SelfUpdateHost {
@@ -75,11 +78,12 @@ export class SelfUpdates {
     const m = this.#h.metrics;
     const self = this.#h.self;
     try {
+      const { fetchFeed, feedMark, filesFor } = await releases();
       const feed = await fetchFeed(
         config.self.feed_url,
         config.self.verifier_key,
         this.#h.state.selfFeed,
-        METHOD_TIMEOUT_MS,
+        FEED_TIMEOUT_MS,
       );
       this.#h.state = { ...this.#h.state, selfFeed: feedMark(feed) };
       const versions = filesFor(feed, self.platform).map((f) => f.version);
@@ -151,6 +155,7 @@ export class SelfUpdates {
     let final: string;
     try {
       this.#h.phase("downloading");
+      const { checkRuns, downloadRelease, fetchFeed, feedMark, filesFor } = await releases();
       const feed = await fetchFeed(
         config.self.feed_url,
         config.self.verifier_key,

@@ -39,7 +39,7 @@ import type { ExitStatus, ServiceProcess, Supervisor } from "../supervise/superv
 import { compareGoVersion } from "../version/goversion.ts";
 import { compareSemver } from "../version/semver.ts";
 import type { YscoMetrics } from "../ysco_metrics.ts";
-import type { ExecState } from "../self/release.ts";
+import type { ExecState } from "../self/exec_state.ts";
 import type { BuildSpec } from "../verify/buildspec.ts";
 import { waitHealthy } from "./health.ts";
 import { SelfUpdates } from "./self_update.ts";

@@ -258,7 +258,7 @@ export const CONFIG_SCHEMA = {
     "Staged rollouts across many hosts running the same service, coordinated through etcd " +
       "(or a FleetLock server). Off unless etcd or fleetlock_url is set.",
     {
-      etcd: strings({
+      etcd: strings<string>({
         doc: 'Client URLs of the etcd v3 cluster ("http://HOST:2379", "https://HOST:2379" or ' +
           '"HOST:PORT"); empty: no etcd. Requests fail over between them.',
         default: [],

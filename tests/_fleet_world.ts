@@ -19,7 +19,7 @@ import { goBuild, goProxyDir, TESTSVC } from "./_go.ts";
 import { type GobuildServer, startGobuildServer } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
 import { freePort, httpText, poll, type Proc, processesUnder, startYsco } from "./_process.ts";
-import { installService, TEST_PASSWORD, writeYsDir } from "./_service.ts";
+import { type AdminClient, adminClient, installService, writeYsDir } from "./_service.ts";
 import { type Output, type TempDir, tempDir, ysco } from "./_util.ts";
 import { GO, mergeToml, sourcesConfig } from "./_world.ts";
 import { testsvcSpec } from "./verify/_fixture.ts";
@@ -43,7 +43,7 @@ export interface FleetWorldOptions {
 }
 
 /** One host: a deployment directory, its service and its ysco. */
-export interface FleetHost {
+export interface FleetHost extends AdminClient<HostJson> {
   id: string;
   dir: string;
   servicePort: number;
@@ -58,12 +58,6 @@ export interface FleetHost {
   waitForVersion(version: string, timeoutMs?: number): Promise<void>;
   /** Waits until no update is in progress (the last one has ended) and returns /json. */
   idle(timeoutMs?: number): Promise<HostJson>;
-  /** A request to the admin server with the password. */
-  admin(path: string, init?: RequestInit): Promise<Response>;
-  /** GET /json. */
-  status(): Promise<HostJson>;
-  /** Posts a form of the status page with its token. */
-  postForm(fields: Record<string, string>): Promise<Response>;
   /** GET /metrics as text. */
   metrics(): Promise<string>;
   /** ys/state.json. */
@@ -229,8 +223,8 @@ async function prepareHost(id: string, dir: string): Promise<FleetHost> {
   const cmd = await installService(dir, { version: "v1.0.0" });
   const servicePort = freePort();
   const adminPort = freePort();
-  const auth = "Basic " + btoa(`admin:${TEST_PASSWORD}`);
   const host: FleetHost = {
+    ...adminClient<HostJson>(adminPort, id),
     id,
     dir,
     servicePort,
@@ -264,29 +258,6 @@ async function prepareHost(id: string, dir: string): Promise<FleetHost> {
         const s = await host.status();
         return s.Busy === null ? s : undefined;
       }, timeoutMs);
-    },
-    admin(path, init = {}) {
-      const headers = new Headers(init.headers);
-      headers.set("Authorization", auth);
-      return fetch(`http://127.0.0.1:${adminPort}${path}`, {
-        ...init,
-        headers,
-        redirect: "manual",
-      });
-    },
-    async status() {
-      const res = await host.admin("/json");
-      if (!res.ok) throw new Error(`${id}: GET /json: ${res.status} ${await res.text()}`);
-      return await res.json();
-    },
-    async postForm(fields) {
-      const page = await (await host.admin("/")).text();
-      const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
-      if (token === undefined) throw new Error(`${id}: no csrf token on the page`);
-      return await host.admin("/", {
-        method: "POST",
-        body: new URLSearchParams({ csrf: token, ...fields }),
-      });
     },
     async metrics() {
       const res = await host.admin("/metrics");

@@ -44,3 +44,44 @@ export async function writeYsDir(dir: string, config = ""): Promise<string> {
   await Deno.writeTextFile(join(ys, "ysco.toml"), auth + config);
   return ys;
 }
+
+/** Requests to a ysco admin server as the admin, the way the tests talk to it. */
+export interface AdminClient<Json = Record<string, unknown>> {
+  /** A request with the password; redirects are not followed. */
+  admin(path: string, init?: RequestInit): Promise<Response>;
+  /** GET /json. */
+  status(): Promise<Json>;
+  /** Posts a form of the status page (with the page's CSRF token). */
+  postForm(fields: Record<string, string>): Promise<Response>;
+}
+
+/** An admin client for the server on 127.0.0.1:port; label prefixes error messages. */
+export function adminClient<Json = Record<string, unknown>>(
+  port: number,
+  label = "",
+): AdminClient<Json> {
+  const auth = "Basic " + btoa(`admin:${TEST_PASSWORD}`);
+  const prefix = label === "" ? "" : `${label}: `;
+  const admin = (path: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    headers.set("Authorization", auth);
+    return fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers, redirect: "manual" });
+  };
+  return {
+    admin,
+    async status() {
+      const res = await admin("/json");
+      if (!res.ok) throw new Error(`${prefix}GET /json: ${res.status} ${await res.text()}`);
+      return await res.json();
+    },
+    async postForm(fields) {
+      const page = await (await admin("/")).text();
+      const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+      if (token === undefined) throw new Error(`${prefix}no csrf token on the page`);
+      return await admin("/", {
+        method: "POST",
+        body: new URLSearchParams({ csrf: token, ...fields }),
+      });
+    },
+  };
+}

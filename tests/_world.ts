@@ -17,7 +17,7 @@ import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
 import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
 import { freePort, httpText, poll, Proc, processesUnder, startYsco } from "./_process.ts";
-import { installService, TEST_PASSWORD, writeYsDir } from "./_service.ts";
+import { type AdminClient, adminClient, installService, writeYsDir } from "./_service.ts";
 import { testsvcSpec } from "./verify/_fixture.ts";
 import { type TempDir, tempDir } from "./_util.ts";
 
@@ -42,7 +42,7 @@ export interface WorldOptions {
 }
 
 /** A running world. */
-export interface World extends AsyncDisposable {
+export interface World extends AsyncDisposable, AdminClient {
   dir: string;
   /** The service as ysco runs it: "./testsvc". */
   cmd: string;
@@ -68,12 +68,6 @@ export interface World extends AsyncDisposable {
   serviceVersion(): Promise<string | undefined>;
   /** Waits until the service answers with version and goVersion. */
   waitForVersion(version: string, goVersion?: string, timeoutMs?: number): Promise<void>;
-  /** A request to ysco's admin server with the password. */
-  admin(path: string, init?: RequestInit): Promise<Response>;
-  /** GET /json. */
-  status(): Promise<Record<string, unknown>>;
-  /** Posts a form of the status page (with its token), returns the response. */
-  postForm(fields: Record<string, string>): Promise<Response>;
   /** The current ysco process. */
   ysco: Proc | undefined;
 }
@@ -105,8 +99,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const servicePort = freePort();
   const adminPort = freePort();
   const baseConfig = 'auth_file = "ys/password.txt"\n' + sourcesConfig(dns, proxy, gobuild);
-  const auth = "Basic " + btoa(`admin:${TEST_PASSWORD}`);
   const world: World = {
+    ...adminClient(adminPort),
     dir: tmp.path,
     cmd,
     servicePort,
@@ -148,29 +142,6 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         async () => (await world.serviceVersion()) === want ? true : undefined,
         timeoutMs,
       );
-    },
-    admin(path, init = {}) {
-      const headers = new Headers(init.headers);
-      headers.set("Authorization", auth);
-      return fetch(`http://127.0.0.1:${adminPort}${path}`, {
-        ...init,
-        headers,
-        redirect: "manual",
-      });
-    },
-    async status() {
-      const res = await world.admin("/json");
-      if (!res.ok) throw new Error(`GET /json: ${res.status} ${await res.text()}`);
-      return await res.json();
-    },
-    async postForm(fields) {
-      const page = await (await world.admin("/")).text();
-      const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
-      if (token === undefined) throw new Error("no csrf token on the page");
-      return await world.admin("/", {
-        method: "POST",
-        body: new URLSearchParams({ csrf: token, ...fields }),
-      });
     },
     async [Symbol.asyncDispose]() {
       await world.ysco?.[Symbol.asyncDispose]();

@@ -35,13 +35,14 @@ import {
   type WatchBatch,
   type WatchSpec,
 } from "./etcd.ts";
-import type {
-  AcquireOptions,
-  FleetGate,
-  FleetSlot,
-  GateCounters,
-  GateStatus,
-  HostReport,
+import {
+  type AcquireOptions,
+  type FleetGate,
+  type FleetSlot,
+  type GateCounters,
+  type GateStatus,
+  type HostReport,
+  liveCounters,
 } from "./gate.ts";
 import {
   canaryCandidates,
@@ -253,12 +254,11 @@ export class EtcdGate implements FleetGate {
       id: this.id,
       group: this.group,
       connected: this.#error === undefined,
-      counters: {
-        ...this.#counters,
-        waitMs: this.#counters.waitMs +
-          (this.#waitStart === undefined ? 0 : performance.now() - this.#waitStart),
-        requests: this.#client.requests - this.#requestsBefore,
-      },
+      counters: liveCounters(
+        this.#counters,
+        this.#waitStart,
+        this.#client.requests - this.#requestsBefore,
+      ),
     };
     if (this.#error) s.error = { ...this.#error };
     if (this.#waiting) {

@@ -19,13 +19,14 @@ import { errorMessage } from "../errors.ts";
 import { delay } from "./delay.ts";
 import type { Logger } from "../log.ts";
 import type { Release } from "../state.ts";
-import type {
-  AcquireOptions,
-  FleetGate,
-  FleetSlot,
-  GateCounters,
-  GateStatus,
-  HostReport,
+import {
+  type AcquireOptions,
+  type FleetGate,
+  type FleetSlot,
+  type GateCounters,
+  type GateStatus,
+  type HostReport,
+  liveCounters,
 } from "./gate.ts";
 import { formatTarget } from "./layout.ts";
 
@@ -272,12 +273,7 @@ export class FleetLockGate implements FleetGate {
       id: this.id,
       group: this.group,
       connected: this.#error === undefined,
-      counters: {
-        ...this.#counters,
-        waitMs: this.#counters.waitMs +
-          (this.#waitStart === undefined ? 0 : performance.now() - this.#waitStart),
-        requests: this.#lock.requests,
-      },
+      counters: liveCounters(this.#counters, this.#waitStart, this.#lock.requests),
     };
     if (this.#error) s.error = { ...this.#error };
     if (this.#waiting) s.waiting = { ...this.#waiting };

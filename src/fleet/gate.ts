@@ -132,3 +132,16 @@ export interface FleetGate extends AsyncDisposable {
   /** Stops background work and withdraws the host (its lease is revoked). */
   close(): Promise<void>;
 }
+
+/**
+ * The counters as status() reports them: the wait in progress (started at waitStart,
+ * performance.now() time) counts in waitMs, and requests is the backend's own count.
+ */
+export function liveCounters(
+  counters: GateCounters,
+  waitStart: number | undefined,
+  requests: number,
+): GateCounters {
+  const waiting = waitStart === undefined ? 0 : performance.now() - waitStart;
+  return { ...counters, waitMs: counters.waitMs + waiting, requests };
+}

@@ -2,14 +2,18 @@
  * Real Go binaries that tests/_go.ts does not build: programs built outside any
  * module (GOPATH mode, or `go build` of a file, as Debian builds its Go packages),
  * and module builds with a GOEXPERIMENT (whose Go version reads
- * "go1.23.5 X:nocoverageredesign"). Cached next to the other fixtures.
+ * "go1.23.5 X:nocoverageredesign"). Cached next to the other fixtures, under the
+ * same key of their sources (and LAYOUT for the program here).
  *
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { exists } from "../../src/exists.ts";
 import { cacheRoot, GO_TOOLCHAINS, goProxyDir, type GoToolchain, run, TESTSVC } from "../_go.ts";
+
+/** Bump when HELLO or the builds change. */
+const LAYOUT = "1";
 
 const HELLO = `package main
 
@@ -81,7 +85,8 @@ async function cached(
   name: string,
   build: (work: string, out: string) => Promise<void>,
 ): Promise<string> {
-  const dir = join(cacheRoot(), "buildinfo-fixtures");
+  // Next to the proxy, whose directory name is the hash of the test sources.
+  const dir = join(dirname(await goProxyDir()), `buildinfo-${LAYOUT}`);
   const out = join(dir, name);
   if (await exists(out)) return out;
   await Deno.mkdir(dir, { recursive: true });

@@ -6,6 +6,11 @@
  *
  * Targets: no slower than 2x Go, under 30 MB of memory above the runtime's baseline.
  *
+ * Then hostile files, generated: 65,000 PT_LOAD headers mapping the same bytes, and
+ * a 16 MiB Go version string. ysco refuses both; the table shows its time and memory
+ * next to `go version -m` on the same files (Go reads the version string whole).
+ * Targets: no slower than 2x Go above the runtime, under 30 MB above the runtime.
+ *
  * @module
  */
 
@@ -15,8 +20,9 @@ import { fileURLToPath } from "node:url";
 import { readBuildInfo } from "../src/buildinfo/mod.ts";
 import { GO_TOOLCHAINS, run } from "../tests/_go.ts";
 import { YSCO } from "../tests/_util.ts";
+import { goElf, inlineBlob, manyLoads, modInfoText } from "../tests/buildinfo/_synthetic.ts";
 import { bigBinary } from "./_big_binary.ts";
-import { measureCommand, printTable, verdict } from "./_measure.ts";
+import { type CommandMeasure, measureCommand, printTable, verdict } from "./_measure.ts";
 
 const RUNS = 15;
 
@@ -96,8 +102,57 @@ export async function benchInspect(): Promise<boolean> {
         } MiB (target < 30 MiB)`,
       ),
     );
-    return memOk && timeOk;
+    const hostileOk = await benchHostile(base);
+    return memOk && timeOk && hostileOk;
   } finally {
     await Deno.remove(empty);
+  }
+}
+
+/** ysco inspect and go version -m on generated hostile files; base is the runtime's own start. */
+async function benchHostile(base: CommandMeasure): Promise<boolean> {
+  const dir = await Deno.makeTempDir({ prefix: "ysco-bench-hostile-" });
+  try {
+    const files: Array<[string, Uint8Array]> = [
+      ["65,000 PT_LOAD headers", manyLoads(65_000)],
+      ["16 MiB Go version", goElf(inlineBlob(new Uint8Array(16 << 20).fill(0x41), modInfoText()))],
+    ];
+    const rows: string[][] = [];
+    let ok = true;
+    for (const [i, [name, bytes]] of files.entries()) {
+      const file = `${dir}/hostile-${i}`;
+      await Deno.writeFile(file, bytes, { mode: 0o755 });
+      // ysco exits 1 for a file it refuses: run both through sh, which exits 0.
+      const go = await measureCommand("/bin/sh", [
+        "-c",
+        `"$0" version -m "$1"; true`,
+        GO_TOOLCHAINS["1.23"],
+        file,
+      ], RUNS);
+      const ours = await measureCommand(
+        "/bin/sh",
+        ["-c", `"$0" inspect "$1"; true`, YSCO, file],
+        RUNS,
+      );
+      const aboveMs = ours.medianMs - base.medianMs;
+      const aboveMiB = (ours.peakRssKb - base.peakRssKb) / 1024;
+      ok &&= aboveMs <= 2 * go.medianMs && aboveMiB < 30;
+      rows.push([
+        `${name} (${(bytes.length / 2 ** 20).toFixed(1)} MiB)`,
+        go.medianMs.toFixed(1),
+        (go.peakRssKb / 1024).toFixed(1),
+        aboveMs.toFixed(1),
+        aboveMiB.toFixed(1),
+      ]);
+    }
+    printTable(
+      `inspect: hostile files (median of ${RUNS}; ysco above the runtime's own start)`,
+      ["file", "go ms", "go MiB", "ysco ms", "ysco MiB"],
+      rows,
+    );
+    console.log(verdict(ok, "hostile files: ysco time <= 2x go version -m, memory < 30 MiB"));
+    return ok;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 }

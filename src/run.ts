@@ -83,7 +83,7 @@ export function checkRunOptions(o: RunOptions): void {
  * Runs the service until it exits.
  * @returns ysco's exit status: the service's exit code (128 + signal number when a
  * signal killed it), or 1 when ysco could not start
- * @throws UsageError when CMD is not a Go binary with module information
+ * @throws Error when CMD is not a Go binary ysco can update (one line, no usage text)
  */
 export async function runService(o: RunOptions): Promise<number> {
   checkRunOptions(o);
@@ -107,7 +107,10 @@ export async function runService(o: RunOptions): Promise<number> {
     buildInfo = await readBuildInfo(o.cmd);
   } catch (err) {
     if (err instanceof BuildInfoError) {
-      throw new UsageError(`command must be a Go binary with module information: ${err.message}`);
+      // Not a command line mistake: one line, without the usage text (exit 1).
+      throw new Error(`command must be a Go binary with module information: ${err.message}`, {
+        cause: err,
+      });
     }
     throw err;
   }

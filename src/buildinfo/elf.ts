@@ -5,16 +5,20 @@
  * @module
  */
 
-import { type Executable, locate, type Segment } from "./executable.ts";
+import type { Executable, Segment } from "./executable.ts";
 import { cString, Decoder, FormatError, type ReaderAt, toOffset } from "./reader.ts";
 
 const PT_LOAD = 1;
+const PT_INTERP = 3;
+const PT_GNU_STACK = 0x6474e551;
 const PF_X = 1;
 const PF_W = 2;
 const SHT_NOBITS = 8;
 const SHN_XINDEX = 0xffff;
 /** Section name tables of real binaries are a few KiB; more is not an executable we know. */
 const MAX_SHSTRTAB = 1 << 20;
+/** The longest interpreter path read (PATH_MAX). */
+const MAX_INTERP = 4096;
 
 const MACHINES: Record<number, (is64: boolean, little: boolean) => string> = {
   0x03: () => "386",
@@ -29,7 +33,10 @@ const MACHINES: Record<number, (is64: boolean, little: boolean) => string> = {
   0x102: () => "loong64",
 };
 
-const OSABIS: Record<number, string> = { 9: "freebsd", 12: "openbsd" };
+/** EI_OSABI values Go's linker writes; linux, android, dragonfly, solaris and illumos write 0. */
+const OSABIS: Record<number, string> = { 2: "netbsd", 9: "freebsd", 12: "openbsd" };
+
+const GO_BUILDINFO = new TextEncoder().encode(".go.buildinfo\0");
 
 /**
  * Opens an ELF file whose first 64 bytes are head.
@@ -52,27 +59,27 @@ export async function openElf(r: ReaderAt, head: Uint8Array): Promise<Executable
   let shnum = h.u16(is64 ? 0x3c : 0x30);
   let shstrndx = h.u16(is64 ? 0x3e : 0x32);
 
-  const segments: Segment[] = [];
+  if (phnum > 0 && phentsize !== (is64 ? 56 : 32)) {
+    throw new FormatError(`ELF: bad program header size ${phentsize}`);
+  }
+  const progs = new ProgramHeaders(
+    phnum > 0 ? await r.read(phoff, phnum * phentsize) : new Uint8Array(),
+    phnum,
+    is64,
+    little,
+  );
   let firstWritableLoad: { addr: bigint; size: bigint } | undefined;
-  if (phnum > 0) {
-    if (phentsize !== (is64 ? 56 : 32)) {
-      throw new FormatError(`ELF: bad program header size ${phentsize}`);
-    }
-    const ph = new Decoder(await r.read(phoff, phnum * phentsize), little);
-    for (let i = 0; i < phnum; i++) {
-      const o = i * phentsize;
-      const type = ph.u32(o);
-      const flags = is64 ? ph.u32(o + 4) : ph.u32(o + 24);
-      const offset = is64 ? ph.u64(o + 8) : BigInt(ph.u32(o + 4));
-      const vaddr = is64 ? ph.u64(o + 16) : BigInt(ph.u32(o + 8));
-      const filesz = is64 ? ph.u64(o + 32) : BigInt(ph.u32(o + 16));
-      const memsz = is64 ? ph.u64(o + 40) : BigInt(ph.u32(o + 20));
-      segments.push({ vaddr, filesz, offset: toOffset(offset, "ELF segment offset") });
-      if (
-        firstWritableLoad === undefined && type === PT_LOAD && (flags & (PF_X | PF_W)) === PF_W
-      ) {
-        firstWritableLoad = { addr: vaddr, size: memsz };
-      }
+  let interp: Segment | undefined;
+  let gnuStack = false;
+  for (let i = 0; i < phnum; i++) {
+    const type = progs.type(i);
+    if (type === PT_INTERP) interp ??= progs.at(i);
+    if (type === PT_GNU_STACK) gnuStack = true;
+    if (
+      firstWritableLoad === undefined && type === PT_LOAD &&
+      (progs.flags(i) & (PF_X | PF_W)) === PF_W
+    ) {
+      firstWritableLoad = { addr: progs.vaddr(i), size: progs.memsz(i) };
     }
   }
 
@@ -89,43 +96,142 @@ export async function openElf(r: ReaderAt, head: Uint8Array): Promise<Executable
     }
     if (shnum > 0xffffff) throw new FormatError(`ELF: absurd section count ${shnum}`);
     const sh = new Decoder(await r.read(shoff, shnum * shentsize), little);
-    const section = (i: number) => {
-      const o = i * shentsize;
-      return {
-        name: sh.u32(o),
-        type: sh.u32(o + 4),
-        addr: is64 ? sh.u64(o + 16) : BigInt(sh.u32(o + 12)),
-        offset: is64 ? sh.u64(o + 24) : BigInt(sh.u32(o + 16)),
-        size: is64 ? sh.u64(o + 32) : BigInt(sh.u32(o + 20)),
-      };
-    };
+    const field = (i: number, at64: number, at32: number) =>
+      is64 ? sh.u64(i * shentsize + at64) : BigInt(sh.u32(i * shentsize + at32));
     if (shstrndx >= shnum) throw new FormatError(`ELF: bad section name table index ${shstrndx}`);
-    const strtab = section(shstrndx);
-    const strSize = toOffset(strtab.size, "ELF section name table size");
+    const strSize = toOffset(field(shstrndx, 32, 20), "ELF section name table size");
     if (strSize > MAX_SHSTRTAB) throw new FormatError(`ELF: absurd section name table size`);
-    const names = await r.read(toOffset(strtab.offset, "ELF section name offset"), strSize);
+    const names = await r.read(
+      toOffset(field(shstrndx, 24, 16), "ELF section name offset"),
+      strSize,
+    );
     for (let i = 0; i < shnum; i++) {
-      const s = section(i);
-      if (s.type === SHT_NOBITS || s.name >= names.length) continue;
-      if (cString(names, s.name) === ".go.buildinfo") {
-        buildInfoSection = { addr: s.addr, size: s.size };
-        break;
-      }
+      const name = sh.u32(i * shentsize);
+      if (sh.u32(i * shentsize + 4) === SHT_NOBITS || !hasName(names, name)) continue;
+      buildInfoSection = { addr: field(i, 16, 12), size: field(i, 32, 20) };
+      break;
     }
   }
 
-  const osabi = head[7] ?? 0;
   return {
     format: "ELF",
     dataStart: buildInfoSection ?? firstWritableLoad,
-    goos: OSABIS[osabi] ?? (osabi === 0 || osabi === 3 ? "linux" : undefined),
+    goos: await elfGoos(r, head[7] ?? 0, interp, gnuStack),
     goarch: MACHINES[machine]?.(is64, little),
-    async readData(addr: bigint, length: number): Promise<Uint8Array> {
-      const at = locate(segments, addr, length);
-      if (at === undefined) {
-        throw new FormatError(`ELF: no segment holds address 0x${addr.toString(16)}`);
-      }
-      return await r.read(at.offset, at.length);
-    },
+    segmentAt: (addr) => progs.find(addr),
+    reader: r,
   };
+}
+
+/** Whether the NUL-terminated name at offset in the section name table is ".go.buildinfo". */
+function hasName(names: Uint8Array, offset: number): boolean {
+  return offset + GO_BUILDINFO.length <= names.length &&
+    GO_BUILDINFO.every((b, j) => names[offset + j] === b);
+}
+
+/**
+ * The program header table, decoded on demand: a file may hold 65,535 headers, and
+ * Go's ReadData looks through all of them (every type, not only PT_LOAD) for each read.
+ */
+class ProgramHeaders {
+  #view: DataView;
+  #count: number;
+  #is64: boolean;
+  #little: boolean;
+
+  constructor(table: Uint8Array, count: number, is64: boolean, little: boolean) {
+    this.#view = new DataView(table.buffer, table.byteOffset, table.byteLength);
+    this.#count = count;
+    this.#is64 = is64;
+    this.#little = little;
+  }
+
+  type(i: number): number {
+    return this.#view.getUint32(i * this.#size(), this.#little);
+  }
+
+  flags(i: number): number {
+    return this.#view.getUint32(i * this.#size() + (this.#is64 ? 4 : 24), this.#little);
+  }
+
+  vaddr(i: number): bigint {
+    return this.#u(i, 16, 8);
+  }
+
+  memsz(i: number): bigint {
+    return this.#u(i, 40, 20);
+  }
+
+  /** Header i as a segment. */
+  at(i: number): Segment {
+    return {
+      vaddr: this.vaddr(i),
+      filesz: this.#u(i, 32, 16),
+      offset: toOffset(this.#u(i, 8, 4), "ELF segment offset"),
+    };
+  }
+
+  /** The first header whose file data holds addr, as Go's ReadData picks it. */
+  find(addr: bigint): Segment | undefined {
+    // Compare as exact doubles where every value fits in 53 bits (all real files).
+    const a = addr <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(addr) : undefined;
+    for (let i = 0; i < this.#count; i++) {
+      const v = this.#n(i, 16, 8);
+      const f = this.#n(i, 32, 16);
+      if (a !== undefined && v !== undefined && f !== undefined) {
+        if (f > 0 && v <= a && a - v < f) return this.at(i);
+        continue;
+      }
+      const s = this.at(i);
+      if (s.filesz > 0n && s.vaddr <= addr && addr < s.vaddr + s.filesz) return s;
+    }
+    return undefined;
+  }
+
+  #size(): number {
+    return this.#is64 ? 56 : 32;
+  }
+
+  /** A 64-bit (32-bit in ELF32) field as bigint. */
+  #u(i: number, at64: number, at32: number): bigint {
+    const o = i * this.#size();
+    return this.#is64
+      ? this.#view.getBigUint64(o + at64, this.#little)
+      : BigInt(this.#view.getUint32(o + at32, this.#little));
+  }
+
+  /** The same field as a number when it is below 2^53, else undefined. */
+  #n(i: number, at64: number, at32: number): number | undefined {
+    const o = i * this.#size();
+    if (!this.#is64) return this.#view.getUint32(o + at32, this.#little);
+    const lo = this.#view.getUint32(o + at64 + (this.#little ? 0 : 4), this.#little);
+    const hi = this.#view.getUint32(o + at64 + (this.#little ? 4 : 0), this.#little);
+    return hi < 0x200000 ? hi * 0x100000000 + lo : undefined;
+  }
+}
+
+/**
+ * The GOOS an ELF header tells, for binaries without a GOOS build setting (before
+ * Go 1.18). Go's linker marks FreeBSD, NetBSD and OpenBSD in EI_OSABI and leaves 0
+ * for the others; of those, Linux binaries carry PT_GNU_STACK (Go's linker and the
+ * GNU linker write it), Android's name /system/bin/linker as interpreter and
+ * DragonFly's /usr/libexec/ld-elf.so.2. Solaris and illumos binaries look alike:
+ * undefined, as for anything else.
+ */
+async function elfGoos(
+  r: ReaderAt,
+  osabi: number,
+  interp: Segment | undefined,
+  gnuStack: boolean,
+): Promise<string | undefined> {
+  const known = OSABIS[osabi];
+  if (known !== undefined) return known;
+  if (osabi !== 0 && osabi !== 3) return undefined;
+  let interpreter = "";
+  if (interp !== undefined && interp.filesz > 0n && interp.filesz <= BigInt(MAX_INTERP)) {
+    interpreter = cString(await r.read(interp.offset, Number(interp.filesz)));
+  }
+  if (interpreter.startsWith("/system/bin/linker")) return "android";
+  if (interpreter.endsWith("/ld-elf.so.2")) return "dragonfly";
+  return gnuStack ? "linux" : undefined;
 }

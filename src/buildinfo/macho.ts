@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Executable, locate, type Segment } from "./executable.ts";
+import { type Executable, findSegment, type Segment } from "./executable.ts";
 import {
   cString,
   Decoder,
@@ -131,12 +131,7 @@ export async function openMachO(r: ReaderAt, head: Uint8Array): Promise<Executab
     dataStart: section ?? rwSegment,
     goos: "darwin",
     goarch: CPU_TYPES[cpu],
-    async readData(addr: bigint, length: number): Promise<Uint8Array> {
-      const at = locate(segments, addr, length);
-      if (at === undefined) {
-        throw new FormatError(`Mach-O: no segment holds address 0x${addr.toString(16)}`);
-      }
-      return await r.read(at.offset, at.length);
-    },
+    segmentAt: (addr) => findSegment(segments, addr),
+    reader: r,
   };
 }

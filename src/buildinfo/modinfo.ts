@@ -1,11 +1,14 @@
 /**
  * The module information text that Go embeds in binaries (the part `go version -m`
- * prints), parsed as Go's debug.ParseBuildInfo does.
+ * prints), parsed as Go's debug.ParseBuildInfo does: what it rejects is rejected,
+ * with its error texts, the text of the file quoted and cut.
  *
  * Pure functions, no I/O.
  *
  * @module
  */
+
+import { quoteCut } from "../errors.ts";
 
 /** A module as recorded in build info. */
 export interface Module {
@@ -77,34 +80,51 @@ export function parseModInfo(text: string): ModInfo {
       else last.replace = { path: cols[0] ?? "", version: cols[1] ?? "", sum: cols[2] ?? "" };
       last = undefined;
     } else if (line.startsWith("build\t")) {
-      info.settings.push(parseBuildLine(line.slice(6)) ?? fail("invalid build line"));
+      const setting = parseBuildLine(line.slice(6));
+      if (typeof setting === "string") fail(setting);
+      else info.settings.push(setting);
     }
     lineNum++;
   }
   return info;
 }
 
-function parseBuildLine(kv: string): BuildSetting | undefined {
-  if (kv.length < 1) return undefined;
+/** A build line's key and value, or Go's error text. */
+function parseBuildLine(kv: string): BuildSetting | string {
+  if (kv.length < 1) return "build line missing '='";
   let key: string;
   let raw: string;
+  if (kv[0] === "=") return "build line with missing key";
   if (kv[0] === '"' || kv[0] === "`") {
     const q = unquotePrefix(kv);
-    if (q === undefined || kv[q.length] !== "=") return undefined;
+    if (q === undefined) return "invalid quoted key in build line";
+    if (q.length === kv.length) return "build line missing '=' after quoted key";
+    if (kv[q.length] !== "=") {
+      return `unexpected character after quoted key: ${quoteRune(kv[q.length] ?? "")}`;
+    }
     key = q.value;
     raw = kv.slice(q.length + 1);
   } else {
     const eq = kv.indexOf("=");
-    if (eq === -1) return undefined;
+    if (eq === -1) return "build line missing '=' after key";
     key = kv.slice(0, eq);
     raw = kv.slice(eq + 1);
+    if (/[= \t\r\n"`]/.test(key)) return `unquoted key ${quoteCut(key)} must be quoted`;
   }
   if (raw[0] === '"' || raw[0] === "`") {
     const q = unquotePrefix(raw);
-    if (q === undefined || q.length !== raw.length) return undefined;
+    if (q === undefined || q.length !== raw.length) return "invalid quoted value in build line";
     return { key, value: q.value };
   }
+  if (/[ \t\r\n"`]/.test(raw)) return `unquoted value ${quoteCut(raw)} must be quoted`;
   return { key, value: raw };
+}
+
+/** A character quoted as Go's %q quotes a byte: 'x'. */
+function quoteRune(c: string): string {
+  if (c === '"') return "'\"'";
+  if (c === "'") return "'\\''";
+  return `'${quoteCut(c).slice(1, -1)}'`;
 }
 
 const SIMPLE_ESCAPES: Record<string, number> = {

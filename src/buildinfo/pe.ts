@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Executable, locate, type Segment } from "./executable.ts";
+import { type Executable, findSegment, type Segment } from "./executable.ts";
 import { Decoder, FormatError, type ReaderAt, toOffset } from "./reader.ts";
 
 const IMAGE_SCN_ALIGN_32BYTES = 0x600000;
@@ -48,7 +48,7 @@ export async function openPe(r: ReaderAt, head: Uint8Array): Promise<Executable>
     const rawOffset = table.u32(o + 20);
     const characteristics = table.u32(o + 36);
     segments.push({
-      vaddr: BigInt(virtualAddress),
+      vaddr: imageBase + BigInt(virtualAddress),
       filesz: BigInt(rawSize),
       offset: toOffset(rawOffset, "PE section offset"),
     });
@@ -65,12 +65,7 @@ export async function openPe(r: ReaderAt, head: Uint8Array): Promise<Executable>
     dataStart: data,
     goos: "windows",
     goarch: MACHINES[machine],
-    async readData(addr: bigint, length: number): Promise<Uint8Array> {
-      const at = locate(segments, addr - imageBase, length);
-      if (at === undefined) {
-        throw new FormatError(`PE: no section holds address 0x${addr.toString(16)}`);
-      }
-      return await r.read(at.offset, at.length);
-    },
+    segmentAt: (addr) => findSegment(segments, addr),
+    reader: r,
   };
 }

@@ -13,6 +13,9 @@
  *   is listed (foundMajor is reported, but no longer stops anything).
  * - The toolchain never moves to "" (no toolchain information) or to an older
  *   toolchain than the reference's (a stale toolchain list).
+ * - A Go version with GOEXPERIMENT settings or a vendor suffix
+ *   ("go1.23.5 X:nocoverageredesign", "go1.23.4-bigcorp") is read as the release it
+ *   is based on, for the decision and as the toolchain to fetch, and the reason says so.
  *
  * Pure functions, no I/O.
  *
@@ -27,7 +30,8 @@ import {
   parseSemver,
   type Semver,
 } from "../version/semver.ts";
-import { compareGoVersion } from "../version/goversion.ts";
+import { compareGoVersion, goVersionBase } from "../version/goversion.ts";
+import { outsideText, quoteCut } from "../errors.ts";
 import type { Toolchains } from "../version/toolchains.ts";
 import type { Which } from "../state.ts";
 
@@ -50,7 +54,10 @@ export interface Found {
 export interface Current {
   /** Reference version: the running one, or the last one already scheduled. */
   version: string;
-  /** Reference toolchain, e.g. "go1.23.2". */
+  /**
+   * Reference toolchain, e.g. "go1.23.2"; "go1.23.2 X:nocoverageredesign" counts as
+   * "go1.23.2".
+   */
   goVersion: string;
   /**
    * Toolchain of the running binary, used when goVersion is not a plain release
@@ -119,8 +126,8 @@ export function pickUpdate(current: Current, found: Found, policy: Policies): De
       newer: "",
       skippedPrereleases: [],
       ignored: [],
-      reason: `current version "${current.version}" is not a module version, so ysco cannot ` +
-        "tell which version is newer",
+      reason: `current version ${quoteCut(current.version)} is not a module version, so ysco ` +
+        "cannot tell which version is newer",
     };
   }
 
@@ -185,7 +192,7 @@ export function pickUpdate(current: Current, found: Found, policy: Policies): De
   return {
     version: current.version,
     goVersion: toolchain.goVersion,
-    update: toolchain.goVersion !== current.goVersion,
+    update: toolchain.goVersion !== (goVersionBase(current.goVersion) ?? current.goVersion),
     ...base,
     reason: `${why}; ${toolchain.reason}`,
   };
@@ -197,48 +204,73 @@ export function pickToolchain(
   toolchains: Toolchains,
   policy: ToolchainPolicy,
 ): { goVersion: string; reason: string } {
-  const refGo = current.goVersion;
+  const refText = current.goVersion;
+  const refGo = goVersionBase(refText) ?? refText;
+  const readAs = refGo === refText
+    ? ""
+    : `toolchain ${outsideText(refText)} counts as ${refGo}, the release it is based on; `;
+  const picked = pickFor(refGo, current.runningGoVersion, toolchains, policy);
+  return { goVersion: picked.goVersion, reason: readAs + picked.reason };
+}
+
+function pickFor(
+  refGo: string,
+  runningGoVersion: string | undefined,
+  toolchains: Toolchains,
+  policy: ToolchainPolicy,
+): { goVersion: string; reason: string } {
   const { cur, prev } = toolchains;
   const stay = (why: string) => ({ goVersion: refGo, reason: `toolchain stays at ${refGo}${why}` });
-  const move = (to: string, reason: string) => {
+  /** Moves to `to`, the newest known release of `which`, unless that is older. */
+  const move = (to: string, which: string, reason: string) => {
     if (to === "") return stay(" (no toolchain information)");
-    if (compareGoVersion(to, refGo) < 0) {
-      return stay(` (newer than the newest known release ${cur || to})`);
-    }
+    if (compareGoVersion(to, refGo) < 0) return stay(` (newer than ${which}, ${to})`);
     if (to === refGo) return stay("");
     return { goVersion: to, reason };
   };
+  const newest = "the newest known release";
   switch (policy) {
     case "manual":
       return stay(" (toolchain policy manual)");
     case "minor":
-      return move(cur, `toolchain moves to the newest Go, ${cur}`);
+      return move(cur, newest, `toolchain moves to the newest Go, ${cur}`);
     case "patch":
     case "supported":
     case "follow": {
       const m = GO_RELEASE_REGEXP.exec(refGo);
       if (m === null) {
-        const running = current.runningGoVersion ?? refGo;
+        const runningText = runningGoVersion ?? refGo;
+        const running = goVersionBase(runningText) ?? runningText;
         return {
           goVersion: running,
           reason: running === refGo
-            ? `toolchain stays at ${refGo} (not a release ysco can compare)`
-            : `toolchain ${refGo} is not a release ysco can compare, sticking to the running ${running}`,
+            ? `toolchain stays at ${outsideText(refGo)} (not a release ysco can compare)`
+            : `toolchain ${
+              outsideText(refGo)
+            } is not a release ysco can compare, sticking to the running ${outsideText(running)}`,
         };
       }
       const line = `go${m[1]}.${m[2]}`;
+      const lineNewest = `the newest known ${line} release`;
       if (cur.startsWith(`${line}.`)) {
-        return move(cur, `toolchain patch release ${cur} of ${line}`);
+        return move(cur, lineNewest, `toolchain patch release ${cur} of ${line}`);
       }
       if (prev.startsWith(`${line}.`)) {
-        return move(prev, `toolchain patch release ${prev} of ${line}`);
+        return move(prev, lineNewest, `toolchain patch release ${prev} of ${line}`);
       }
       if (policy === "patch") {
         return stay(
           cur === "" ? " (no toolchain information)" : ` (policy patch; ${line} is not supported)`,
         );
       }
-      return move(prev, `toolchain ${line} is no longer supported, moving to ${prev}`);
+      if (cur !== "" && compareGoVersion(refGo, cur) > 0) {
+        return stay(` (newer than ${newest}, ${cur})`);
+      }
+      return move(
+        prev,
+        "the previous line's newest known release",
+        `toolchain ${line} is no longer supported, moving to ${prev}`,
+      );
     }
   }
 }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { parseGoVersion } from "../version/goversion.ts";
+import { isCanonicalGoVersion } from "../version/goversion.ts";
 import type { Toolchains } from "../version/toolchains.ts";
 import { parseSemver } from "../version/semver.ts";
 import { checkModulePath, goQuote } from "./module_path.ts";
@@ -181,7 +181,8 @@ export function parseModuleRecord(text: string): GopherwatchVersion[] {
 
 /**
  * Parses the gopherwatch toolchain record. Entries need v, t and k; the first
- * entry of each kind (cur, prev, next) wins; unknown kinds are skipped.
+ * entry of each kind (cur, prev, next) wins; unknown kinds are skipped. Versions
+ * must be canonical ("go1.23.5", not "go1.23.5-x"): they are fetched as they are.
  * @throws SyntaxError for a malformed record, an invalid Go version or time, or a
  * record without any known kind
  */
@@ -195,7 +196,7 @@ export function parseToolchainRecord(text: string): GopherwatchToolchains {
     if (v === undefined || t === undefined || k === undefined) continue;
     if (k !== "cur" && k !== "prev" && k !== "next") continue;
     if (toolchains[k] !== "") continue;
-    if (parseGoVersion(v) === undefined) {
+    if (!isCanonicalGoVersion(v)) {
       throw new SyntaxError(
         `Cannot parse gopherwatch toolchain record: invalid Go version ${goQuote(v)} in ${
           goQuote(text)

@@ -7,6 +7,10 @@
  * proxy's full list is consulted, because gopherwatch only names the newest version
  * of each major.
  *
+ * Only canonical versions ("v1.2.0", not the shorthand "v1.2") are candidates: a
+ * shorthand from a record or a list names no version that can be fetched, so it is
+ * left out and reported (MethodReport.ignored).
+ *
  * Deciding what to install is not done here: the updater passes what this finds to
  * the policy.
  *
@@ -14,9 +18,10 @@
  */
 
 import type { Config, MonitorMethod, VersionPolicy } from "../config/config.ts";
-import { errorMessage } from "../errors.ts";
+import { errorMessage, quoteCut } from "../errors.ts";
 import {
   compareSemver,
+  isCanonicalVersion,
   isIncompatible,
   isPrerelease,
   isPseudoVersion,
@@ -85,6 +90,8 @@ export interface MethodReport {
   versions?: FoundVersion[];
   /** The toolchains answered. */
   toolchains?: Toolchains;
+  /** Versions answered that are not canonical ("v1.2"), left out. */
+  ignored?: string[];
   /** Why it failed. */
   error?: string;
   /**
@@ -204,6 +211,8 @@ class NotFound extends Error {
 interface MethodAnswer<T> {
   value: T;
   query: string;
+  /** Non-canonical versions left out. */
+  ignored?: string[];
   resolver?: string;
   authenticated?: boolean;
 }
@@ -313,6 +322,7 @@ async function runMethod<T>(
         ok: true,
         ...(a.resolver !== undefined ? { resolver: a.resolver } : {}),
         ...(a.authenticated !== undefined ? { authenticated: a.authenticated } : {}),
+        ...(a.ignored?.length ? { ignored: a.ignored } : {}),
       },
       value: a.value,
     };
@@ -375,15 +385,24 @@ async function dnsVersions(
 ): Promise<MethodAnswer<FoundVersion[]>> {
   const name = gopherwatchModuleName(modulePath, options.monitor.dns);
   const answer = await txtLookup(name, options, signal);
-  const versions = parseModuleRecord(joinTxtRecords(answer.records));
-  if (versions.length === 0) {
+  const all = parseModuleRecord(joinTxtRecords(answer.records));
+  if (all.length === 0) {
     throw new NotFound(`Cannot find "${name}" at ${answer.resolver}: no versions in the record`);
   }
+  const { kept, ignored } = canonicalOnly(all);
+  if (kept.length === 0) {
+    throw new Error(
+      `Cannot use "${name}" from ${answer.resolver}: no canonical version in the record, only ${
+        ignored.map((v) => quoteCut(v)).join(", ")
+      }`,
+    );
+  }
   return {
-    value: sortFound(versions.map((v) => foundVersion(v.version, v.time))),
+    value: sortFound(kept.map((v) => foundVersion(v.version, v.time))),
     query: name,
     resolver: answer.resolver,
     authenticated: answer.authenticated,
+    ignored,
   };
 }
 
@@ -394,26 +413,42 @@ async function proxyVersions(
 ): Promise<MethodAnswer<FoundVersion[]>> {
   const proxyOptions = { signal, ...(options.fetch ? { fetch: options.fetch } : {}) };
   const base = options.monitor.goproxy;
-  const list = await fetchVersionList(base, modulePath, proxyOptions);
-  if (list.length > 0) {
+  const { kept, ignored } = canonicalOnly(
+    (await fetchVersionList(base, modulePath, proxyOptions)).map((version) => ({ version })),
+  );
+  if (kept.length > 0) {
     return {
-      value: list.map((v) => foundVersion(v)),
+      value: kept.map((v) => foundVersion(v.version)),
       query: proxyUrl(base, modulePath, "@v/list"),
+      ignored,
     };
   }
   // No tags: @latest names the newest pseudo-version, marked as such.
+  let latest;
   try {
-    const latest = await fetchLatest(base, modulePath, proxyOptions);
-    return {
-      value: [foundVersion(latest.version, latest.time)],
-      query: proxyUrl(base, modulePath, "@latest"),
-    };
+    latest = await fetchLatest(base, modulePath, proxyOptions);
   } catch (err) {
     if (err instanceof GoProxyError && err.notFound) {
-      return { value: [], query: proxyUrl(base, modulePath, "@v/list") };
+      return { value: [], query: proxyUrl(base, modulePath, "@v/list"), ignored };
     }
     throw err;
   }
+  const query = proxyUrl(base, modulePath, "@latest");
+  if (!isCanonicalVersion(latest.version)) {
+    throw new Error(
+      `Cannot use "${query}": version ${quoteCut(latest.version)} is not canonical`,
+    );
+  }
+  return { value: [foundVersion(latest.version, latest.time)], query, ignored };
+}
+
+/** Splits versions into the canonical ones and the others (their text). */
+function canonicalOnly<T extends { version: string }>(
+  versions: readonly T[],
+): { kept: T[]; ignored: string[] } {
+  const kept = versions.filter((v) => isCanonicalVersion(v.version));
+  const ignored = versions.filter((v) => !isCanonicalVersion(v.version)).map((v) => v.version);
+  return { kept, ignored };
 }
 
 async function dnsToolchains(

@@ -61,6 +61,29 @@ export function parseGoVersion(v: string): GoVersion | undefined {
   return { major, minor, patch: "", kind, pre };
 }
 
+/**
+ * The toolchain version a binary's Go version is based on, as ysco uses it for
+ * decisions and fetches: a GOEXPERIMENT build reports "go1.23.5 X:nocoverageredesign"
+ * (runtime.Version), a vendor toolchain "go1.23.4-bigcorp" (the suffix Go ignores);
+ * both are based on the release in front ("go1.23.5", "go1.23.4"). The same text
+ * for a canonical version; undefined when there is no valid version in front
+ * ("devel go1.24-1a2b3c4 ...").
+ */
+export function goVersionBase(v: string): string | undefined {
+  const word = v.split(" ", 1)[0] ?? "";
+  const dash = word.indexOf("-");
+  const base = dash === -1 ? word : word.slice(0, dash);
+  return parseGoVersion(base) === undefined ? undefined : base;
+}
+
+/**
+ * Reports whether v is a toolchain version as Go's release list spells them: valid,
+ * without suffix or settings ("go1.23.5", "go1.24rc1", not "go1.23.5-bigcorp").
+ */
+export function isCanonicalGoVersion(v: string): boolean {
+  return goVersionBase(v) === v;
+}
+
 /** Reports whether v is a valid toolchain version ("go1.22.3"). */
 export function isValidGoVersion(v: string): boolean {
   return parseGoVersion(v) !== undefined;

@@ -96,6 +96,17 @@ export function canonicalSemver(v: string): string {
   return v + p.short;
 }
 
+/**
+ * Reports whether v is a canonical module version, as Go's module.CanonicalVersion
+ * spells it: "v1.2.0", "v1.2.0-rc.1", "v2.0.0+incompatible"; not the shorthands
+ * "v1" and "v1.2", nor other build metadata. Only these name a module version that
+ * can be fetched.
+ */
+export function isCanonicalVersion(v: string): boolean {
+  const canonical = canonicalSemver(v);
+  return canonical !== "" && (v === canonical || v === canonical + "+incompatible");
+}
+
 /** The major prefix, "v2" for "v2.1.0"; "" when invalid. */
 export function semverMajor(v: string): string {
   const p = parseSemver(v);

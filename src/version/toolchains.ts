@@ -7,7 +7,13 @@
  * @module
  */
 
-import { compareGoVersion, goVersionLine, isGoRelease, parseGoVersion } from "./goversion.ts";
+import {
+  compareGoVersion,
+  goVersionLine,
+  isCanonicalGoVersion,
+  isGoRelease,
+  parseGoVersion,
+} from "./goversion.ts";
 
 /** The toolchains that matter for update decisions; "" where there is none. */
 export interface Toolchains {
@@ -56,7 +62,7 @@ export function parseToolchainList(lines: readonly string[]): ToolchainList {
     const gv = goVersionOfToolchainModule(line);
     if (typeof gv !== "string") {
       skipped.push({ line, reason: gv.error });
-    } else if (parseGoVersion(gv) === undefined || !gv.startsWith("go1.")) {
+    } else if (!isCanonicalGoVersion(gv) || !gv.startsWith("go1.")) {
       // Includes the historical go1.9.2rc2, which Go's own version ordering rejects.
       skipped.push({ line, reason: `unrecognized Go version "${gv}"` });
     } else {

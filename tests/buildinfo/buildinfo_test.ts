@@ -1,59 +1,34 @@
-import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
+import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { exists } from "../../src/exists.ts";
 import {
   type BuildInfo,
   BuildInfoError,
   BytesReaderAt,
   readBuildInfo,
   readBuildInfoFrom,
-  type ReaderAt,
+  readGoBinary,
 } from "../../src/buildinfo/mod.ts";
 import {
   CROSS_TARGETS,
   GO_TOOLCHAINS,
   goBuild,
   type GoBuildOptions,
-  run,
   TESTSVC,
   TESTSVC_V2,
   TESTSVC_V2_VERSIONS,
   TESTSVC_VERSIONS,
 } from "../_go.ts";
 import { tempDir } from "../_util.ts";
-
-/** What `go version -m` (Go 1.23) prints about a file. */
-interface GoVersionM {
-  goVersion: string;
-  path: string;
-  mod: string[];
-  settings: Record<string, string>;
-}
-
-async function goVersionM(file: string): Promise<GoVersionM> {
-  const out = await run(GO_TOOLCHAINS["1.23"], ["version", "-m", file]);
-  const [first, ...lines] = out.trimEnd().split("\n");
-  const result: GoVersionM = {
-    goVersion: first?.split(": ")[1] ?? "",
-    path: "",
-    mod: [],
-    settings: {},
-  };
-  for (const line of lines) {
-    const [, kind, ...rest] = line.split("\t");
-    if (kind === "path") result.path = rest.join("\t");
-    if (kind === "mod") result.mod = rest;
-    if (kind === "build") {
-      const kv = rest.join("\t");
-      const eq = kv.indexOf("=");
-      result.settings[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-  }
-  return result;
-}
+import { buildOutsideModule } from "./_builds.ts";
+import { type GoVersionM, goVersionOf } from "./_go_version.ts";
+import { countingReader, rejectsBuildInfo } from "./_reads.ts";
 
 function assertAgrees(file: string, ours: BuildInfo, go: GoVersionM): void {
   assertEquals(ours.goVersion, go.goVersion, `${file}: Go version`);
   assertEquals(ours.path, go.path, `${file}: package path`);
-  assertEquals([ours.main.path, ours.main.version, ours.main.sum], go.mod, `${file}: module`);
+  // Go prints no mod line without a main module.
+  const mod = ours.main.path === "" ? [] : [ours.main.path, ours.main.version, ours.main.sum];
+  assertEquals(mod, go.mod, `${file}: module`);
   for (const key of ["GOOS", "GOARCH", "CGO_ENABLED", "-trimpath"]) {
     assertEquals(
       ours.settings.find((s) => s.key === key)?.value,
@@ -97,7 +72,7 @@ Deno.test("readBuildInfo() agrees with go version -m on real Go binaries", async
     await t.step(name, async () => {
       const file = await goBuild(fixture);
       const ours = await readBuildInfo(file);
-      assertAgrees(file, ours, await goVersionM(file));
+      assertAgrees(file, ours, await goVersionOf(file));
       assertEquals(ours.main.path, fixture.module ?? TESTSVC);
       assertEquals(ours.main.version, fixture.version);
       assertEquals(ours.format, fixture.format);
@@ -130,38 +105,82 @@ Deno.test("readBuildInfo() reads the first architecture of a fat Mach-O file", a
   ]);
 });
 
-Deno.test("readBuildInfo() explains Debian's Go binaries, which have no main module", async () => {
-  for (
-    const file of [
-      GO_TOOLCHAINS["1.23"],
-      GO_TOOLCHAINS["1.19"],
-      "/usr/lib/go-1.23/pkg/tool/linux_amd64/vet",
-    ]
-  ) {
-    const go = await goVersionM(file);
-    const err = await assertRejectsBuildInfo(readBuildInfo(file));
-    assertEquals(err.file, file);
+Deno.test("readGoBinary() shows binaries without a main module, readBuildInfo() says why ysco cannot update them", async (t) => {
+  const files: Array<[string, string]> = [
+    ["Debian's Go 1.23 go command", GO_TOOLCHAINS["1.23"]],
+    ["Debian's Go 1.19 go command", GO_TOOLCHAINS["1.19"]],
+    ["Debian's vet", "/usr/lib/go-1.23/pkg/tool/linux_amd64/vet"],
+    ["go build of a file with Go 1.23", await buildOutsideModule()],
+  ];
+  // Debian's own Go packages are built the same way.
+  for (const file of ["/usr/bin/etcd", "/usr/bin/prometheus"]) {
+    if (await exists(file)) files.push([file, file]);
+  }
+  for (const [name, file] of files) {
+    await t.step(name, async () => {
+      const go = await goVersionOf(file);
+      const ours = await readGoBinary(file);
+      assertAgrees(file, ours, go);
+      assertEquals(Object.keys(go.settings).length, ours.settings.length);
+      assertEquals(ours.main.path, "");
+      const err = await rejectsBuildInfo(readBuildInfo(file));
+      assertEquals(err.file, file);
+      assertEquals(
+        err.reason,
+        `${go.goVersion} binary without a main module (package "${go.path}"): built outside module mode, so ysco cannot tell its module and version`,
+      );
+    });
+  }
+  await t.step("GOPATH build with Go 1.15: no module information at all", async () => {
+    const file = await buildOutsideModule({ go: "1.15" });
+    const go = await goVersionOf(file);
+    const ours = await readGoBinary(file);
+    assertAgrees(file, ours, go);
+    assertEquals([go.path, go.mod, ours.path, ours.settings], ["", [], "", []]);
+    const err = await rejectsBuildInfo(readBuildInfo(file));
     assertEquals(
       err.reason,
-      `${go.goVersion} binary without a main module (package ${go.path}): built outside module mode, so its version is unknown`,
+      `${go.goVersion} binary without module information: built outside module mode, so ysco cannot tell its module and version`,
     );
+  });
+});
+
+Deno.test("readGoBinary() tells the platform of pre-1.18 binaries only where the header does", async (t) => {
+  // Go 1.15 wrote no GOOS/GOARCH settings; ELF's OS ABI byte is 0 for all of these.
+  const rows: Array<[string, string, string]> = [
+    // [goos, goarch, what the header tells]
+    ["linux", "amd64", "linux"], // PT_GNU_STACK
+    ["linux", "arm64", "linux"],
+    ["android", "arm64", "android"], // interpreter /system/bin/linker64
+    ["netbsd", "amd64", "netbsd"], // OS ABI 2
+    ["dragonfly", "amd64", ""],
+    ["illumos", "amd64", ""],
+    ["solaris", "amd64", ""],
+  ];
+  for (const [goos, goarch, want] of rows) {
+    await t.step(`${goos}/${goarch}`, async () => {
+      const file = await buildOutsideModule({ go: "1.15", goos, goarch });
+      const ours = await readGoBinary(file);
+      assertEquals([ours.goos, ours.goarch, ours.settings], [want, goarch, []]);
+    });
   }
+  await t.step("a module build for an unknown platform is refused for updates", async () => {
+    const file = await goBuild({ version: "v1.0.0", go: "1.15", goos: "illumos" });
+    const ours = await readGoBinary(file);
+    assertEquals([ours.main.path, ours.main.version, ours.goos], [TESTSVC, "v1.0.0", ""]);
+    const err = await rejectsBuildInfo(readBuildInfo(file));
+    assertMatch(
+      err.reason,
+      /^go1\.15\.\d+ binary for an unknown platform \?\/amd64 \(no GOOS\/GOARCH build setting, and its ELF header does not tell\): ysco cannot tell which build to fetch$/,
+    );
+  });
 });
 
 Deno.test("readBuildInfo() reads only the parts it needs", async () => {
   const bytes = await Deno.readFile(await goBuild({ version: "v1.0.0" }));
-  let read = 0;
-  let calls = 0;
-  const inner = new BytesReaderAt(bytes);
-  const counting: ReaderAt = {
-    size: inner.size,
-    read(offset, length) {
-      read += length;
-      calls++;
-      return inner.read(offset, length);
-    },
-  };
-  await readBuildInfoFrom(counting, "testsvc");
+  const counted = countingReader(bytes);
+  await readBuildInfoFrom(counted.reader, "testsvc");
+  const [read, calls] = [counted.bytes(), counted.calls()];
   assert(read < 32 * 1024, `read ${read} of ${bytes.length} bytes`);
   assert(calls < 20, `${calls} reads`);
 });
@@ -194,28 +213,25 @@ Deno.test("readBuildInfo() refuses what is not a Go binary with module informati
       patch(real, 0x28, [0, 0, 0, 0, 0, 0, 0, 0x7f]),
       /out of range|truncated/,
     ],
-    [
-      "huge version length",
-      patchMagic(real, 32, [0xff, 0xff, 0xff, 0xff, 0x0f]),
-      /absurd string length/,
-    ],
+    // A length beyond the data: Go reads no version, so it is not a Go executable.
+    ["huge version length", patchMagic(real, 32, [0xff, 0xff, 0xff, 0xff, 0x0f]), /no Go version/],
     ["no magic", patchMagic(real, 0, [0]), /not a Go executable \(no build info\)/],
   ];
   for (const [name, bytes, want] of cases) {
     await t.step(name, async () => {
       const file = `${dir.path}/${name.replaceAll(" ", "_")}`;
       await Deno.writeFile(file, bytes);
-      const err = await assertRejectsBuildInfo(readBuildInfo(file));
+      const err = await rejectsBuildInfo(readBuildInfo(file));
       assertMatch(err.reason, want);
       assertMatch(err.message, new RegExp(`^${file}: `));
     });
   }
   await t.step("directory", async () => {
-    const err = await assertRejectsBuildInfo(readBuildInfo(dir.path));
-    assertEquals(err.reason, "not a regular file");
+    const err = await rejectsBuildInfo(readBuildInfo(dir.path));
+    assertEquals(err.reason, "not a regular file (a directory)");
   });
   await t.step("missing file", async () => {
-    const err = await assertRejectsBuildInfo(readBuildInfo(`${dir.path}/missing`));
+    const err = await rejectsBuildInfo(readBuildInfo(`${dir.path}/missing`));
     assertMatch(err.reason, /^cannot open: No such file or directory/);
   });
 });
@@ -274,16 +290,6 @@ Deno.test("readBuildInfo() ends every corruption of real binaries in its own err
   // Both outcomes happen: flips in unused bytes are harmless, others are caught.
   assert(outcomes.read > 0 && outcomes.refused > 0, JSON.stringify(outcomes));
 });
-
-async function assertRejectsBuildInfo(p: Promise<unknown>): Promise<BuildInfoError> {
-  let caught: unknown;
-  await assertRejects(p.catch((err) => {
-    caught = err;
-    throw err;
-  }));
-  assert(caught instanceof BuildInfoError, `expected BuildInfoError, got ${caught}`);
-  return caught;
-}
 
 function patch(bytes: Uint8Array, at: number, values: number[]): Uint8Array {
   const copy = bytes.slice();

@@ -293,3 +293,119 @@ Deno.test("policiesFor() takes the service's or ysco's policies", () => {
   assertEquals(policiesFor(config, "svc"), { version: "minor", toolchain: "patch" });
   assertEquals(policiesFor(config, "self"), { version: "manual", toolchain: "follow" });
 });
+
+Deno.test("pickUpdate() reads a GOEXPERIMENT or vendor Go version as the release it is based on", () => {
+  const tc: Toolchains = { prev: "go1.22.12", cur: "go1.23.7", next: "" };
+  type Row = [string, ToolchainPolicy, string[], string, string, boolean, RegExp];
+  const rows: Row[] = [
+    // [running Go version, toolchain policy, versions, -> version, -> goversion, update, reason]
+    [
+      "go1.23.5 X:nocoverageredesign",
+      "patch",
+      [],
+      "v1.0.0",
+      "go1.23.7",
+      true,
+      /toolchain go1\.23\.5 X:nocoverageredesign counts as go1\.23\.5, the release it is based on; toolchain patch release go1\.23\.7 of go1\.23$/,
+    ],
+    [
+      "go1.23.5 X:nocoverageredesign",
+      "supported",
+      [],
+      "v1.0.0",
+      "go1.23.7",
+      true,
+      /counts as go1\.23\.5.*; toolchain patch release go1\.23\.7 of go1\.23$/,
+    ],
+    [
+      "go1.23.4-bigcorp",
+      "follow",
+      ["v1.0.1"],
+      "v1.0.1",
+      "go1.23.7",
+      true,
+      /toolchain follows to go1\.23\.7 with the new release$/,
+    ],
+    // The same release under manual: nothing to do, and no toolchain-only "update".
+    [
+      "go1.23.5 X:nocoverageredesign",
+      "manual",
+      [],
+      "v1.0.0",
+      "go1.23.5",
+      false,
+      /counts as go1\.23\.5.*; toolchain stays at go1\.23\.5 \(toolchain policy manual\)$/,
+    ],
+    // A new version keeps the release, a version gobuild can fetch.
+    [
+      "go1.23.5 X:nocoverageredesign",
+      "manual",
+      ["v1.0.1"],
+      "v1.0.1",
+      "go1.23.5",
+      true,
+      /^patch release v1\.0\.1 of v1\.0\.x; toolchain go1\.23\.5 X:nocoverageredesign counts as go1\.23\.5/,
+    ],
+    // No release in front: the running toolchain's release.
+    [
+      "devel go1.24-1a2b3c4 Tue Jan 7 10:00:00 2025 +0000",
+      "patch",
+      [],
+      "v1.0.0",
+      "devel go1.24-1a2b3c4 Tue Jan 7 10:00:00 2025 +0000",
+      false,
+      /toolchain stays at devel go1\.24-1a2b3c4 Tue Jan 7 10:00:00 2025 \+0000 \(not a release ysco can compare\)$/,
+    ],
+  ];
+  for (const [goVersion, toolchain, versions, version, wantGo, update, reason] of rows) {
+    const d = pickUpdate({ version: "v1.0.0", goVersion }, { versions, toolchains: tc }, {
+      version: "patch",
+      toolchain,
+    });
+    const name = `${goVersion} ${toolchain} [${versions}]`;
+    assertEquals([d.version, d.goVersion, d.update], [version, wantGo, update], name);
+    assertMatch(d.reason, reason, name);
+  }
+});
+
+Deno.test("pickToolchain() names the release it compared with when the reference is newer", () => {
+  const tc: Toolchains = { cur: "go1.24.4", prev: "go1.23.10", next: "" };
+  type Row = [string, ToolchainPolicy, string];
+  const rows: Row[] = [
+    // The issue's case: the go1.23 line's newest known release, not the newest Go.
+    [
+      "go1.23.11",
+      "patch",
+      "toolchain stays at go1.23.11 (newer than the newest known go1.23 release, go1.23.10)",
+    ],
+    [
+      "go1.24.5",
+      "supported",
+      "toolchain stays at go1.24.5 (newer than the newest known go1.24 release, go1.24.4)",
+    ],
+    [
+      "go1.25.1",
+      "minor",
+      "toolchain stays at go1.25.1 (newer than the newest known release, go1.24.4)",
+    ],
+    [
+      "go1.25.1",
+      "supported",
+      "toolchain stays at go1.25.1 (newer than the newest known release, go1.24.4)",
+    ],
+  ];
+  for (const [goVersion, policy, want] of rows) {
+    const got = pickToolchain({ version: "v1.0.0", goVersion }, tc, policy);
+    assertEquals(got, { goVersion, reason: want }, `${goVersion} ${policy}`);
+  }
+});
+
+Deno.test("pickUpdate() quotes and cuts a hostile current version in its reason", () => {
+  const version = "\x1b[2J" + "x".repeat(10_000) + "\n";
+  const d = pickUpdate({ version, goVersion: "go1.23.2" }, {
+    versions: ["v1.0.0"],
+    toolchains: tc1,
+  }, { version: "minor", toolchain: "minor" });
+  assertMatch(d.reason, /^current version "\\x1b\[2Jx+"\.\.\. is not a module version/);
+  assert(d.reason.length < 300 && !d.reason.includes("\n"), d.reason);
+});

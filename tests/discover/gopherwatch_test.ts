@@ -133,6 +133,11 @@ Deno.test("parseToolchainRecord() takes the first entry of each kind", () => {
   assertEquals(parseToolchainRecord("v=go1.23.2 k=cur t=670d2a3b").times, { cur: t("670d2a3b") });
   assertThrows(() => parseToolchainRecord("v=go1.23.2 t=1"), /no version in/);
   assertThrows(() => parseToolchainRecord("v=1.23.2 k=cur t=1"), /invalid Go version "1.23.2"/);
+  // Toolchains are fetched by the name in the record: only canonical ones.
+  assertThrows(
+    () => parseToolchainRecord("v=go1.23.2-bigcorp k=cur t=1"),
+    /invalid Go version "go1.23.2-bigcorp"/,
+  );
 });
 
 Deno.test("joinTxtRecords() joins strings of a record, and records with ';'", () => {

@@ -272,6 +272,47 @@ Deno.test("discoverModule() marks prereleases and pseudo-versions", async () => 
   assertEquals(pseudo.reports[0]?.query, `${proxy.url}example.com/notags/@latest`);
 });
 
+Deno.test("discoverModule() takes only canonical versions from DNS and the proxy", async () => {
+  await using dns = await startDnsmasq({
+    txt: [
+      [TESTSVC_NAME, [`v=v1.2 t=${T1}; v=v1.1.0 t=${T1}`]],
+      ["short._.example.com.v0.l.gopherwatch.org", [`v=v1.2 t=${T1}`]],
+    ],
+  });
+  await using proxy = startGoProxy({
+    files: {
+      "example.com/listed/@v/list": "v1.0.0\nv1.1\nv2\nv1.0.1\n",
+      "example.com/short/@v/list": "v1.2\n",
+      "example.com/short/@latest": '{"Version":"v1.2","Time":"2024-01-02T03:04:05Z"}',
+    },
+  });
+  const m = monitor({ resolver: dns.address, goproxy: proxy.url });
+
+  // DNS: the shorthand is left out and reported; the canonical version is the answer.
+  const viaDns = await discoverModule(TESTSVC, { ...options(m), newMajor: false });
+  assertEquals([viaDns.method, versionsOf(viaDns.versions)], ["dns", ["v1.1.0"]]);
+  assertEquals(viaDns.reports[0]?.ignored, ["v1.2"]);
+
+  // The proxy's list: the same.
+  const listed = await discoverModule("example.com/listed", {
+    ...options(monitor({ goproxy: proxy.url, methods: ["goproxy"] })),
+    newMajor: false,
+  });
+  assertEquals(versionsOf(listed.versions), ["v1.0.1", "v1.0.0"]);
+  assertEquals(listed.reports[0]?.ignored, ["v2", "v1.1"]);
+
+  // Nothing canonical anywhere: each method fails, saying why; nothing becomes a candidate.
+  const opts = options(m);
+  await assertRejects(
+    () => discoverModule("example.com/short", { ...opts, newMajor: false }),
+    (err: unknown) =>
+      err instanceof DiscoveryError &&
+      /dns: Cannot use ".*" from .*: no canonical version in the record, only "v1\.2"; goproxy: Cannot use ".*example\.com\/short\/@latest": version "v1\.2" is not canonical$/
+        .test(err.message),
+  );
+  assertEquals(opts.errors.map((e) => e[0]), ["dns", "goproxy"]);
+});
+
 Deno.test("discoverModule() with allMethods asks every method and keeps the first answer", async () => {
   await using dns = await startDnsmasq({ txt: [[TESTSVC_NAME, [`v=v1.1.0 t=${T1}`]]] });
   await using proxy = startGoProxy({ dir: await goProxyDir() });

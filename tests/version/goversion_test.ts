@@ -1,7 +1,9 @@
 import { assertEquals } from "../_assert.ts";
 import {
   compareGoVersion,
+  goVersionBase,
   goVersionLine,
+  isCanonicalGoVersion,
   isGoRelease,
   isValidGoVersion,
   parseGoVersion,
@@ -116,4 +118,34 @@ Deno.test("compareGoVersion() agrees with Go's go/version on generated versions"
     ...versions.map((v) => String(isValidGoVersion(v))),
   ];
   assertEquals(ours, answers);
+});
+
+Deno.test("goVersionBase() reads a binary's Go version as the release it is based on", async () => {
+  const rows: Array<[string, string | undefined, boolean]> = [
+    // [Go version, base, canonical]
+    ["go1.23.5", "go1.23.5", true],
+    ["go1.24rc1", "go1.24rc1", true],
+    // A GOEXPERIMENT build (runtime.Version()).
+    ["go1.23.5 X:nocoverageredesign", "go1.23.5", false],
+    ["go1.22.5 X:boringcrypto,nocoverageredesign", "go1.22.5", false],
+    // A vendor toolchain: Go ignores the suffix.
+    ["go1.23.4-bigcorp", "go1.23.4", false],
+    ["go1.23.4-bigcorp X:loopvar", "go1.23.4", false],
+    // No version in front.
+    ["devel go1.24-1a2b3c4 Tue Jan 7 10:00:00 2025 +0000", undefined, false],
+    ["", undefined, false],
+    [" go1.23.5", undefined, false],
+    ["go1.23.05", undefined, false],
+    ["go1.23.5\tX:x", undefined, false],
+  ];
+  for (const [v, base, canonical] of rows) {
+    assertEquals(goVersionBase(v), base, v);
+    assertEquals(isCanonicalGoVersion(v), canonical, v);
+  }
+  // What it returns is a version Go accepts.
+  const bases = rows.flatMap(([, base]) => base === undefined ? [] : [base]);
+  assertEquals(
+    await goOracle(bases.map((b) => ["gover.valid", b])),
+    bases.map(() => "true"),
+  );
 });

@@ -2,6 +2,7 @@ import { assertEquals } from "../_assert.ts";
 import {
   canonicalSemver,
   compareSemver,
+  isCanonicalVersion,
   isIncompatible,
   isPrerelease,
   isPseudoVersion,
@@ -126,6 +127,24 @@ Deno.test("sortSemverDescending() puts the newest first", () => {
   );
 });
 
+Deno.test("isCanonicalVersion() takes only versions as Go's module.CanonicalVersion spells them", () => {
+  const rows: Array<[string, boolean]> = [
+    ["v1.2.0", true],
+    ["v1.2.0-rc.1", true],
+    ["v0.0.0-20240102030405-abcdef123456", true],
+    ["v2.0.0+incompatible", true],
+    // Shorthands name no version that can be fetched.
+    ["v1", false],
+    ["v1.2", false],
+    ["v2.0+incompatible", false],
+    // Other build metadata is dropped by the canonical form.
+    ["v1.2.0+meta", false],
+    ["1.2.0", false],
+    ["", false],
+  ];
+  for (const [v, want] of rows) assertEquals(isCanonicalVersion(v), want, v);
+});
+
 Deno.test("semver functions agree with Go's golang.org/x/mod on random versions", async () => {
   const versions = randomVersions(400);
   const pairs = versions.map((v, i) => [v, versions[(i * 7 + 3) % versions.length] ?? ""] as const);
@@ -141,6 +160,14 @@ Deno.test("semver functions agree with Go's golang.org/x/mod on random versions"
   ];
   for (const [i, want] of answers.entries()) {
     assertEquals(ours[i], want, `request ${i}`);
+  }
+  // module.CanonicalVersion(v) == v: semver.Canonical, with "+incompatible" kept.
+  for (const [i, v] of versions.entries()) {
+    const canonical = answers[pairs.length + i] ?? "";
+    const goCanonical = canonical !== "" && isIncompatible(v)
+      ? canonical + "+incompatible"
+      : canonical;
+    assertEquals(isCanonicalVersion(v), v !== "" && goCanonical === v, v);
   }
 });
 

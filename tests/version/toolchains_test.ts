@@ -38,6 +38,7 @@ Deno.test("parseToolchainList() deduplicates platforms and reports what it skips
     "v0.0.1-go1.22.8.linux-amd64",
     "v0.0.1-go1.24rc1.linux-amd64",
     "v0.0.1-go1.9.2rc2.linux-amd64", // the historical oddity
+    "v0.0.1-go1.23.9-bigcorp.linux-amd64", // not canonical: never fetched as it is
     "v0.0.1-go1.21.0.linux-amd64",
     "garbage",
     "",
@@ -47,6 +48,10 @@ Deno.test("parseToolchainList() deduplicates platforms and reports what it skips
   assertEquals(list.versions, ["go1.24rc1", "go1.23.2", "go1.22.8", "go1.21.0"]);
   assertEquals(list.skipped, [
     { line: "v0.0.1-go1.9.2rc2.linux-amd64", reason: 'unrecognized Go version "go1.9.2rc2"' },
+    {
+      line: "v0.0.1-go1.23.9-bigcorp.linux-amd64",
+      reason: 'unrecognized Go version "go1.23.9-bigcorp"',
+    },
     { line: "garbage", reason: 'missing prefix "v0.0.1-"' },
   ]);
 });

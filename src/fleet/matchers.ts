@@ -79,7 +79,7 @@ export function parseMatchers(text: string): Matcher[] {
       }
       if (!closed) fail("unterminated string");
     } else {
-      const m = /^[^\s,"{}]+/.exec(s.slice(pos));
+      const m = /^[^\s,"{}=!~][^\s,"{}]*/.exec(s.slice(pos));
       if (m === null) return fail("expected a value");
       value = m[0];
       pos += value.length;

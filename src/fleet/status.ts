@@ -193,9 +193,11 @@ export async function readFleetStatusAnyway(
 export function formatStatusSource(source: StatusSource): string {
   if (source.quorum) return "";
   const members = source.members.map((m) =>
-    `  ${m.endpoint}${m.memberId ? ` (member ${m.memberId})` : ""}: ${
-      m.leader ? `follows leader ${m.leader}` : "no leader"
-    }${m.error ? ` (${m.error})` : ""}`
+    m.memberId === undefined
+      ? `  ${m.endpoint}: no answer (${m.error ?? ""})`
+      : `  ${m.endpoint} (member ${m.memberId}): ${
+        m.leader ? `follows leader ${m.leader}` : "no leader"
+      }${m.error ? ` (${m.error})` : ""}`
   );
   return `no quorum: read from member ${source.member}, may be stale (${source.error ?? ""})\n` +
     `etcd members:\n${members.join("\n")}\n\n`;

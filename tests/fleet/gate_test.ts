@@ -225,7 +225,8 @@ Deno.test("gate: hosts waiting in a watch when the quorum goes stay disconnected
     requestTimeout: 2000,
     canaries: 0,
     maxConcurrent: 1,
-    recheck: 1000,
+    // The waiting hosts' watches outlast the first failed keep-alives (every second).
+    recheck: 8000,
   });
   await using group = await hosts(4, s);
   const [holder, ...waiting] = group;

@@ -47,6 +47,7 @@ import {
   type GateStatus,
   type HostReport,
   liveCounters,
+  zeroCounters,
 } from "./gate.ts";
 import {
   canaryCandidates,
@@ -130,14 +131,7 @@ export class EtcdGate implements FleetGate {
   readonly #now: () => Date;
   readonly #keys: FleetKeys;
   readonly #closing = new AbortController();
-  readonly #counters: GateCounters = {
-    slots: 0,
-    waitMs: 0,
-    halts: 0,
-    alertHalts: 0,
-    errors: 0,
-    requests: 0,
-  };
+  readonly #counters: GateCounters = zeroCounters();
   readonly #alerts: AlertWatch | undefined;
   readonly #canary: EtcdCanary;
   readonly #host: HostRecord;

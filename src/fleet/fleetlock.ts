@@ -28,6 +28,7 @@ import {
   type GateStatus,
   type HostReport,
   liveCounters,
+  zeroCounters,
 } from "./gate.ts";
 import { formatTarget } from "./layout.ts";
 import { alertsReason, type AlertWatch, waitForClear } from "./alert_watch.ts";
@@ -167,14 +168,7 @@ export class FleetLockGate implements FleetGate {
   readonly #log: Logger | undefined;
   readonly #now: () => Date;
   readonly #closing = new AbortController();
-  readonly #counters: GateCounters = {
-    slots: 0,
-    waitMs: 0,
-    halts: 0,
-    alertHalts: 0,
-    errors: 0,
-    requests: 0,
-  };
+  readonly #counters: GateCounters = zeroCounters();
   readonly #alerts: AlertWatch | undefined;
   #holding: (Release & { since: Date }) | undefined;
   #waiting: (Release & { since: Date; reason: string }) | undefined;

@@ -147,6 +147,11 @@ export interface FleetGate extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Counters at zero, for a new gate. */
+export function zeroCounters(): GateCounters {
+  return { slots: 0, waitMs: 0, halts: 0, alertHalts: 0, errors: 0, requests: 0 };
+}
+
 /**
  * The counters as status() reports them: the wait in progress (started at waitStart,
  * performance.now() time) counts in waitMs, and requests is the backend's own count.

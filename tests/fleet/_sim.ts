@@ -125,6 +125,30 @@ export function simHost(id: string, running: Release, s: SimSettings): SimHost {
   return host;
 }
 
+/**
+ * Starts n simulated hosts (host-0, host-1, ...) running `running`, and waits until
+ * every one is registered, so that none decides who the canaries are before all are.
+ */
+export async function simGroup(
+  n: number,
+  running: Release,
+  s: SimSettings,
+): Promise<SimHost[] & AsyncDisposable> {
+  const list = Array.from({ length: n }, (_, i) => simHost(`host-${i}`, running, s));
+  await using client = new EtcdClient({ endpoints: s.endpoints });
+  await waitFor(
+    async () =>
+      (await client.range(groupKeys(s.group).hosts, { prefix: true, countOnly: true })).count ===
+        n,
+    () => `${n} hosts registered`,
+  );
+  return Object.assign(list, {
+    async [Symbol.asyncDispose]() {
+      await Promise.all(list.map((h) => h[Symbol.asyncDispose]()));
+    },
+  });
+}
+
 /** One change in a group's history. */
 export interface HistoryEvent {
   revision: number;

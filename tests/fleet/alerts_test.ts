@@ -27,8 +27,8 @@ import {
   later,
   readHistory,
   replay,
+  simGroup,
   type SimHost,
-  simHost,
   type SimSettings,
   waitFor,
 } from "./_sim.ts";
@@ -98,19 +98,8 @@ function settings(endpoints: string[], extra: Partial<SimSettings> = {}): SimSet
   };
 }
 
-async function hosts(n: number, s: SimSettings): Promise<SimHost[] & AsyncDisposable> {
-  const list = Array.from({ length: n }, (_, i) => simHost(`host-${i}`, V0, s));
-  await using client = new EtcdClient({ endpoints: s.endpoints });
-  await waitFor(
-    async () =>
-      (await client.range("/ysco/fleet/web/hosts/", { prefix: true, countOnly: true })).count === n,
-    () => `${n} hosts registered`,
-  );
-  return Object.assign(list, {
-    async [Symbol.asyncDispose]() {
-      await Promise.all(list.map((h) => h[Symbol.asyncDispose]()));
-    },
-  });
+function hosts(n: number, s: SimSettings): Promise<SimHost[] & AsyncDisposable> {
+  return simGroup(n, V0, s);
 }
 
 function metrics(h: SimHost): string {

@@ -10,6 +10,7 @@ import {
   later,
   readHistory,
   replay,
+  simGroup,
   type SimHost,
   simHost,
   type SimSettings,
@@ -32,20 +33,8 @@ function settings(endpoints: string[], extra: Partial<SimSettings> = {}): SimSet
   };
 }
 
-async function hosts(n: number, s: SimSettings): Promise<SimHost[] & AsyncDisposable> {
-  const list = Array.from({ length: n }, (_, i) => simHost(`host-${i}`, V0, s));
-  // Every host is registered before any of them decides who the canaries are.
-  await using client = new EtcdClient({ endpoints: s.endpoints });
-  await waitFor(
-    async () =>
-      (await client.range("/ysco/fleet/web/hosts/", { prefix: true, countOnly: true })).count === n,
-    () => `${n} hosts registered`,
-  );
-  return Object.assign(list, {
-    async [Symbol.asyncDispose]() {
-      await Promise.all(list.map((h) => h[Symbol.asyncDispose]()));
-    },
-  });
+function hosts(n: number, s: SimSettings): Promise<SimHost[] & AsyncDisposable> {
+  return simGroup(n, V0, s);
 }
 
 Deno.test("gate: with max_concurrent 2 and one canary, the canary goes first and the rest follow its soak two at a time", async () => {

@@ -136,7 +136,8 @@ export function createYscoMetrics(): YscoMetrics {
  * The `ysco_fleet_*` metrics, read from the fleet gate's status at each scrape:
  * whether coordination works, whether this host holds or waits for a slot (and if
  * the version it waits for is halted), and counters of slots, waiting time, halts,
- * failed and sent requests. Registered only when `[fleet]` is configured.
+ * failed and sent requests, and the alert gate's state. Registered only when `[fleet]`
+ * is configured (the alert metrics only with fleet.alerts_url).
  */
 export function addFleetMetrics(r: Registry, status: () => GateStatus): void {
   const connected = r.gauge(
@@ -172,6 +173,21 @@ export function addFleetMetrics(r: Registry, status: () => GateStatus): void {
     "ysco_fleet_requests_total",
     "Requests sent to etcd (or the FleetLock server).",
   );
+  // The alert gate's metrics, when fleet.alerts_url is set.
+  const alerts = status().alerts === undefined ? undefined : {
+    firing: r.gauge(
+      "ysco_fleet_alerts_firing",
+      "Matching alerts firing at fleet.alerts_url at the last query; while above 0, no fleet slot is taken.",
+    ),
+    up: r.gauge(
+      "ysco_fleet_alerts_up",
+      "Whether the last query of fleet.alerts_url succeeded (1) or not (0); while 0, no fleet slot is taken.",
+    ),
+    halts: r.counter(
+      "ysco_fleet_alert_halts_total",
+      "Versions this host halted for the group because an alert began during its canary soak.",
+    ),
+  };
   // The gate counts from its start; counters only go up, so add what is new.
   const seen = new Map<Counter, number>();
   const follow = (c: Counter, value: number) => {
@@ -192,6 +208,11 @@ export function addFleetMetrics(r: Registry, status: () => GateStatus): void {
     follow(halts, s.counters.halts);
     follow(errors, s.counters.errors);
     follow(requests, s.counters.requests);
+    if (alerts && s.alerts) {
+      alerts.firing.set(s.alerts.firing.length);
+      alerts.up.set(s.alerts.state === "unknown" ? 0 : 1);
+      follow(alerts.halts, s.counters.alertHalts);
+    }
   });
 }
 

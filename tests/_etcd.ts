@@ -178,7 +178,7 @@ async function waitHealthy(m: EtcdMember, tls?: EtcdTlsFiles): Promise<void> {
       key: await Deno.readTextFile(tls.clientKeyFile),
     })
     : Deno.createHttpClient({});
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   let last = "";
   try {
     while (Date.now() < deadline) {
@@ -199,7 +199,7 @@ async function waitHealthy(m: EtcdMember, tls?: EtcdTlsFiles): Promise<void> {
   }
   const log = await Deno.readTextFile(m.logFile).catch(() => "");
   throw new Error(
-    `Cannot start etcd member ${m.name} at ${m.clientUrl}: not healthy after 30 s (${last})\n${
+    `Cannot start etcd member ${m.name} at ${m.clientUrl}: not healthy after 60 s (${last})\n${
       log.slice(-2000)
     }`,
   );

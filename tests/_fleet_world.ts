@@ -190,7 +190,7 @@ group = "${group}"
             countOnly: true,
           });
           return count === hosts.length ? true : undefined;
-        }, 30_000);
+        }, 60_000);
       },
       fleet(args, host = hosts[0]) {
         if (host === undefined) throw new Error("no hosts");
@@ -236,16 +236,16 @@ async function prepareHost(id: string, dir: string): Promise<FleetHost> {
         { cwd: dir, env },
       );
       host.ysco = proc;
-      await poll(`${id}: the service answering`, () => host.serviceVersion(), 30_000);
+      await poll(`${id}: the service answering`, () => host.serviceVersion(), 60_000);
       await poll(
         `${id}: the admin server answering`,
         () => httpText(`http://127.0.0.1:${adminPort}/service-version`),
-        30_000,
+        60_000,
       );
       return proc;
     },
     serviceVersion: () => httpText(`http://127.0.0.1:${servicePort}/`),
-    async waitForVersion(version, timeoutMs = 90_000) {
+    async waitForVersion(version, timeoutMs = 120_000) {
       const want = `${TESTSVC} ${version} ${GO}\n`;
       await poll(
         `${id}: the service answering ${version}`,
@@ -253,7 +253,7 @@ async function prepareHost(id: string, dir: string): Promise<FleetHost> {
         timeoutMs,
       );
     },
-    async idle(timeoutMs = 90_000) {
+    async idle(timeoutMs = 120_000) {
       return await poll(`${id}: no update in progress`, async () => {
         const s = await host.status();
         return s.Busy === null ? s : undefined;

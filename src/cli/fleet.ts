@@ -9,9 +9,15 @@
 import { join } from "node:path";
 import { parseConfig } from "../config/parse.ts";
 import { errorMessage, UsageError } from "../errors.ts";
-import { connectEtcd, fleetBackend, type FleetConfig } from "../fleet/mod.ts";
+import { alertSource, connectEtcd, fleetBackend, type FleetConfig } from "../fleet/mod.ts";
+import { type AlertsStatus, AlertWatch, formatAlerts } from "../fleet/alert_watch.ts";
 import { formatTarget } from "../fleet/layout.ts";
-import { formatFleetStatus, readFleetStatus, resumeFleet } from "../fleet/status.ts";
+import {
+  formatFleetStatus,
+  formatStatusSource,
+  readFleetStatusAnyway,
+  resumeFleet,
+} from "../fleet/status.ts";
 import type { Command, Io } from "./command.ts";
 import { formatFlags, parseFlags } from "./flags.ts";
 
@@ -19,6 +25,9 @@ const STATUS_FLAGS = {
   json: { type: "boolean", help: "print the status as one JSON object" },
   dir: { type: "string", help: "directory with ysco.toml", value: "DIR", default: "ys" },
 } as const;
+
+/** Time limit of one request to one etcd member: an operator is waiting. */
+const STATUS_TIMEOUT_MS = 3000;
 
 const RESUME_FLAGS = {
   dir: STATUS_FLAGS.dir,
@@ -34,7 +43,10 @@ Shows and steers the staged rollout of this host's group, coordinated through th
 etcd cluster in [fleet] of DIR/ysco.toml.
 
 status: the hosts of the group with their versions, health and what they are
-doing, the slot holders and the queue, the canaries, soak marks and halts.
+doing, the slot holders and the queue, the canaries, soak marks and halts, and
+the alerts of fleet.alerts_url. Without an etcd quorum it reads the group from
+any member that answers and says so ("no quorum: read from member X, may be
+stale").
 
 resume: lifts the halt a rollback put on VERSION (a module version, or
 "VERSION GOVERSION" for one build), or on every halted version when VERSION is
@@ -60,15 +72,30 @@ async function status(args: string[], io: Io): Promise<number> {
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
   const fleet = await readFleetConfig(flags.dir, io);
   if (fleet === undefined) return 1;
-  await using client = await connectEtcd(fleet);
-  const s = await readFleetStatus(client, {
+  await using client = await connectEtcd(fleet, { requestTimeout: STATUS_TIMEOUT_MS });
+  const { status: s, source } = await readFleetStatusAnyway(client, {
     group: fleet.group,
     maxConcurrent: fleet.max_concurrent,
     canaries: fleet.canaries,
     soak: fleet.soak,
   });
-  io.out(flags.json ? JSON.stringify(s, null, 2) + "\n" : formatFleetStatus(s));
+  const alerts = await queryAlerts(fleet);
+  io.out(
+    flags.json
+      ? JSON.stringify({ ...s, etcd: source, ...(alerts ? { alerts } : {}) }, null, 2) + "\n"
+      : formatStatusSource(source) + formatFleetStatus(s) +
+        (alerts ? `\n${formatAlerts(alerts)}\n` : ""),
+  );
   return 0;
+}
+
+/** The alert gate's state now, when fleet.alerts_url is set. */
+async function queryAlerts(fleet: FleetConfig): Promise<AlertsStatus | undefined> {
+  const source = alertSource(fleet);
+  if (source === undefined) return undefined;
+  const watch = new AlertWatch(source, { interval: 0 });
+  await watch.check();
+  return watch.status();
 }
 
 async function resume(args: string[], io: Io): Promise<number> {

@@ -7,6 +7,7 @@
  */
 
 import { checkScheduleEntry } from "../decide/schedule.ts";
+import { matchersProblem } from "../fleet/matchers.ts";
 import { parseCapability } from "../supervise/capabilities.ts";
 import { verifierKeyProblem } from "../verify/verifier_key.ts";
 import {
@@ -334,6 +335,24 @@ export const CONFIG_SCHEMA = {
         default: "",
         example: "",
         check: checkHttpUrl,
+      }),
+      alerts_url: string({
+        doc: "Base URL of a Prometheus or Alertmanager: while an alert matching alerts_match " +
+          "fires there, no host of the group takes a slot; a canary's soak counts only while " +
+          "none fires, and one that begins during it halts the version. When the alerts " +
+          "cannot be queried, nothing is installed either. Empty: no alert gate.",
+        default: "",
+        example: "http://127.0.0.1:9090",
+        check: checkHttpUrl,
+      }),
+      alerts_match: string({
+        doc: "Label matchers that select the alerts of alerts_url, as Prometheus writes " +
+          'them, e.g. `severity="critical"` or `alertname=~"Ysco.*|HighErrorRate"` (several ' +
+          "separated by commas; a regular expression must match the whole value). Empty: " +
+          "every firing alert.",
+        default: "",
+        example: 'severity="critical"',
+        check: matchersProblem,
       }),
     },
   ),

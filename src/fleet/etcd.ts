@@ -28,6 +28,46 @@
  */
 
 import { errorMessage } from "../errors.ts";
+import {
+  type Compare,
+  compareRequest,
+  deleteRequest,
+  isObject,
+  type KeyValue,
+  keyValue,
+  type Op,
+  opRequest,
+  type OpResult,
+  opResult,
+  parseJsonOrNull,
+  putRequest,
+  type RangeOptions,
+  rangeRequest,
+  type RangeResult,
+  rangeResult,
+  revisionOf,
+  type Txn,
+  type TxnResult,
+  type WatchBatch,
+  type WatchEvent,
+  watchRequest,
+  type WatchSpec,
+} from "./etcd_wire.ts";
+
+export { prefixEnd } from "./etcd_wire.ts";
+export type {
+  Compare,
+  KeyValue,
+  Op,
+  OpResult,
+  RangeOptions,
+  RangeResult,
+  Txn,
+  TxnResult,
+  WatchBatch,
+  WatchEvent,
+  WatchSpec,
+};
 
 /** TLS material, in PEM. */
 export interface EtcdTls {
@@ -54,96 +94,15 @@ export interface EtcdOptions {
   requestTimeout?: number;
 }
 
-/** A key-value pair as etcd returns it. */
-export interface KeyValue {
-  key: string;
-  value: string;
-  createRevision: number;
-  modRevision: number;
-  version: number;
-  /** Lease ID, "0" for none. */
-  lease: string;
-}
-
-/** Options of a range read. */
-export interface RangeOptions {
-  /** Read every key with this prefix (key is the prefix). */
-  prefix?: boolean;
-  keysOnly?: boolean;
-  countOnly?: boolean;
-  limit?: number;
-  /** Serve from the member's local state without a quorum round. */
-  serializable?: boolean;
-}
-
-/** The result of a range read. */
-export interface RangeResult {
-  kvs: KeyValue[];
-  count: number;
-  /** The store's revision when the read was served. */
-  revision: number;
-}
-
-/** One comparison of a transaction. */
-export type Compare =
-  | {
-    key: string;
-    target: "create" | "mod" | "version";
-    op: "=" | "!=" | "<" | ">";
-    value: number;
-  }
-  | { key: string; target: "value"; op: "=" | "!=" | "<" | ">"; value: string }
-  | { key: string; target: "lease"; op: "=" | "!="; value: string };
-
-/** One operation of a transaction. */
-export type Op =
-  | { put: { key: string; value: string; lease?: string } }
-  | { range: { key: string } & RangeOptions }
-  | { delete: { key: string; prefix?: boolean } };
-
-/** A transaction: if every compare holds, success runs, otherwise failure. */
-export interface Txn {
-  compare: Compare[];
-  success: Op[];
-  failure?: Op[];
-}
-
-/** The result of one operation in a transaction: ranges carry their kvs. */
-export type OpResult =
-  | { kind: "put" }
-  | { kind: "delete"; deleted: number }
-  | { kind: "range"; kvs: KeyValue[]; count: number };
-
-/** The result of a transaction. */
-export interface TxnResult {
-  succeeded: boolean;
-  revision: number;
-  results: OpResult[];
-}
-
-/** A watch request: one key or a prefix, from a revision, optionally without puts or deletes. */
-export interface WatchSpec {
-  key: string;
-  prefix?: boolean;
-  /** First revision to report. @default the next one */
-  startRevision?: number;
-  /** Drop these event types on the server. */
-  filters?: Array<"noput" | "nodelete">;
-}
-
-/** One change of a key. */
-export interface WatchEvent {
-  type: "put" | "delete";
-  kv: KeyValue;
-}
-
-/** A batch of events for one watch (index into the specs). */
-export interface WatchBatch {
-  watch: number;
-  revision: number;
-  events: WatchEvent[];
-  /** Set when the requested start revision was compacted away. */
-  compactRevision?: number;
+/** What one member says about itself (`/v3/maintenance/status`). */
+export interface MemberStatus {
+  endpoint: string;
+  /** The member's id (decimal), when it answered. */
+  memberId?: string;
+  /** The id of the leader the member follows (or is); absent when it knows none. */
+  leader?: string;
+  /** Why it did not answer, or the errors it reports (e.g. "etcdserver: no leader"). */
+  error?: string;
 }
 
 /** An error answered by etcd (bad request, failed auth, lease not found, ...). */
@@ -182,11 +141,22 @@ const UNAVAILABLE_CODES = new Set([
   14, // UNAVAILABLE: no leader, leader changed, not capable
 ]);
 const UNAUTHENTICATED = 16;
+const QUORUM = { quorum: true };
+const NO_QUORUM = { quorum: false };
+
+/** Whether etcd needs a quorum for a transaction: unless it only reads, serializably. */
+function needsQuorum(txn: Txn): boolean {
+  const ops = [...txn.success, ...(txn.failure ?? [])];
+  return ops.length === 0 || ops.some((op) => !("range" in op) || !op.range.serializable);
+}
 
 /** An etcd v3 client over the JSON gateway; close it (or `await using`) to free its connections. */
 export class EtcdClient implements AsyncDisposable {
   /** Number of HTTP requests sent (each watch stream counts once), for metrics and benchmarks. */
   requests = 0;
+  /** Completed calls, failed or not (see quorumSequence). */
+  #sequence = 0;
+  #quorumSequence = 0;
   readonly #endpoints: string[];
   readonly #options: EtcdOptions;
   readonly #http: Deno.HttpClient;
@@ -225,21 +195,45 @@ export class EtcdClient implements AsyncDisposable {
     return this.#endpoints[this.#current] ?? "";
   }
 
+  /**
+   * The number of calls completed so far, failed or not: a caller that saw a failure
+   * notes it, and knows etcd has a quorum again once quorumSequence passes it.
+   */
+  get sequence(): number {
+    return this.#sequence;
+  }
+
+  /**
+   * The sequence number of the last call that succeeded and needed a quorum of etcd's
+   * members: a write, a linearizable read (a range or transaction that is not
+   * serializable), a lease grant or revoke. A lease keep-alive (answered by the leader
+   * alone), a serializable read (any member) and a watch (any member) prove nothing.
+   */
+  get quorumSequence(): number {
+    return this.#quorumSequence;
+  }
+
   /** Reads one key, or every key under a prefix. */
   async range(key: string, options: RangeOptions = {}): Promise<RangeResult> {
-    const res = await this.#call("/v3/kv/range", rangeRequest(key, options));
+    const res = await this.#call("/v3/kv/range", rangeRequest(key, options), {
+      quorum: !options.serializable,
+    });
     return { ...rangeResult(res), revision: revisionOf(res) };
   }
 
   /** Writes a key, optionally attached to a lease; returns the new revision. */
   async put(key: string, value: string, options: { lease?: string } = {}): Promise<number> {
-    const res = await this.#call("/v3/kv/put", putRequest({ key, value, ...options }));
+    const res = await this.#call("/v3/kv/put", putRequest({ key, value, ...options }), QUORUM);
     return revisionOf(res);
   }
 
   /** Deletes a key or a prefix; returns how many keys were deleted. */
   async delete(key: string, options: { prefix?: boolean } = {}): Promise<number> {
-    const res = await this.#call("/v3/kv/deleterange", deleteRequest(key, options.prefix));
+    const res = await this.#call(
+      "/v3/kv/deleterange",
+      deleteRequest(key, options.prefix),
+      QUORUM,
+    );
     return Number(res.deleted ?? 0);
   }
 
@@ -249,7 +243,7 @@ export class EtcdClient implements AsyncDisposable {
       compare: txn.compare.map(compareRequest),
       success: txn.success.map(opRequest),
       failure: (txn.failure ?? []).map(opRequest),
-    });
+    }, { quorum: needsQuorum(txn) });
     const responses = Array.isArray(res.responses) ? res.responses : [];
     return {
       succeeded: res.succeeded === true,
@@ -260,13 +254,13 @@ export class EtcdClient implements AsyncDisposable {
 
   /** Grants a lease of ttl seconds (etcd may raise it to its minimum); returns its ID and TTL. */
   async leaseGrant(ttl: number): Promise<{ id: string; ttl: number }> {
-    const res = await this.#call("/v3/lease/grant", { TTL: String(ttl) });
+    const res = await this.#call("/v3/lease/grant", { TTL: String(ttl) }, QUORUM);
     return { id: String(res.ID ?? "0"), ttl: Number(res.TTL ?? 0) };
   }
 
   /** Renews a lease once; returns its TTL in seconds, 0 when it no longer exists. */
   async leaseKeepAlive(id: string): Promise<number> {
-    const res = await this.#call("/v3/lease/keepalive", { ID: id });
+    const res = await this.#call("/v3/lease/keepalive", { ID: id }, NO_QUORUM);
     const result = isObject(res.result) ? res.result : {};
     return Number(result.TTL ?? 0);
   }
@@ -274,7 +268,7 @@ export class EtcdClient implements AsyncDisposable {
   /** Revokes a lease, deleting every key attached to it; a lease already gone is fine. */
   async leaseRevoke(id: string): Promise<void> {
     try {
-      await this.#call("/v3/lease/revoke", { ID: id });
+      await this.#call("/v3/lease/revoke", { ID: id }, QUORUM);
     } catch (err) {
       if (err instanceof EtcdError && /lease not found/.test(err.message)) return;
       throw err;
@@ -352,6 +346,66 @@ export class EtcdClient implements AsyncDisposable {
     }
   }
 
+  /**
+   * Watches until onBatch returns true (then resolves true), or until maxMs pass or the
+   * stream ends (resolves false: the caller reads again).
+   * @throws the signal's reason when it aborts; EtcdUnavailableError when the watch fails
+   */
+  async watchUntil(
+    specs: WatchSpec[],
+    signal: AbortSignal,
+    maxMs: number,
+    onBatch: (batch: WatchBatch) => boolean,
+  ): Promise<boolean> {
+    const stop = AbortSignal.any([signal, AbortSignal.timeout(maxMs)]);
+    try {
+      for await (const batch of this.watch(specs, stop)) {
+        if (onBatch(batch)) return true;
+      }
+    } catch (err) {
+      if (!stop.aborted) throw err;
+    }
+    signal.throwIfAborted();
+    return false;
+  }
+
+  /**
+   * Asks every member for its status at once (its id and the leader it follows), each
+   * within the request time limit; members that do not answer carry the error.
+   */
+  async memberStatus(): Promise<MemberStatus[]> {
+    return await Promise.all(this.#endpoints.map(async (endpoint): Promise<MemberStatus> => {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (this.#token !== undefined) headers.authorization = this.#token;
+      this.requests++;
+      try {
+        const res = await fetch(`${endpoint}/v3/maintenance/status`, {
+          method: "POST",
+          body: "{}",
+          headers,
+          client: this.#http,
+          signal: AbortSignal.timeout(this.#timeout),
+        });
+        const text = await res.text();
+        const o = parseJsonOrNull(text);
+        if (!res.ok || o === null) {
+          return { endpoint, error: `status ${res.status}: ${text.trim().slice(0, 200)}` };
+        }
+        const header = isObject(o.header) ? o.header : {};
+        const leader = String(o.leader ?? "0");
+        const errors = Array.isArray(o.errors) ? o.errors.map(String) : [];
+        return {
+          endpoint,
+          memberId: String(header.member_id ?? "0"),
+          ...(leader !== "0" ? { leader } : {}),
+          ...(errors.length > 0 ? { error: errors.join("; ") } : {}),
+        };
+      } catch (err) {
+        return { endpoint, error: errorMessage(err) };
+      }
+    }));
+  }
+
   /** Closes watch streams and idle connections. */
   close(): void {
     for (const s of this.#streams) s.abort();
@@ -365,7 +419,23 @@ export class EtcdClient implements AsyncDisposable {
   }
 
   /** One unary call, failing over between endpoints; re-authenticates once on a stale token. */
-  async #call(path: string, body: unknown, retried = false): Promise<Record<string, unknown>> {
+  async #call(
+    path: string,
+    body: unknown,
+    how: { quorum: boolean },
+  ): Promise<Record<string, unknown>> {
+    try {
+      const res = await this.#callOnce(path, body);
+      this.#sequence++;
+      if (how.quorum) this.#quorumSequence = this.#sequence;
+      return res;
+    } catch (err) {
+      this.#sequence++;
+      throw err;
+    }
+  }
+
+  async #callOnce(path: string, body: unknown, retried = false): Promise<Record<string, unknown>> {
     if (this.#options.username !== undefined && this.#token === undefined) {
       await this.#authenticate();
     }
@@ -378,7 +448,7 @@ export class EtcdClient implements AsyncDisposable {
         this.#options.username !== undefined
       ) {
         this.#token = undefined;
-        return await this.#call(path, body, true);
+        return await this.#callOnce(path, body, true);
       }
       throw err;
     }
@@ -484,18 +554,6 @@ export class EtcdClient implements AsyncDisposable {
   }
 }
 
-/**
- * The end of the range of every key that starts with prefix (etcd's "prefix + 1").
- * @throws RangeError for a prefix that does not end in ASCII (fleet keys are ASCII)
- */
-export function prefixEnd(prefix: string): string {
-  const last = prefix.charCodeAt(prefix.length - 1);
-  if (!(last >= 0 && last < 0x7f)) {
-    throw new RangeError(`Cannot watch or read prefix "${prefix}": it must end in ASCII`);
-  }
-  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
-}
-
 function normalizeEndpoint(endpoint: string, scheme: string): string {
   const withScheme = /^[a-z]+:\/\//.test(endpoint) ? endpoint : `${scheme}://${endpoint}`;
   let url: URL;
@@ -525,116 +583,8 @@ function describe(path: string): string {
   return what[path] ?? `call etcd ${path}`;
 }
 
-// Keys and values on the wire: base64 of the UTF-8 bytes.
-function b64(text: string): string {
-  let bin = "";
-  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
-  return btoa(bin);
-}
-
-function unb64(text: unknown): string {
-  if (typeof text !== "string" || text === "") return "";
-  const bin = atob(text);
-  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-}
-
-function rangeRequest(key: string, options: RangeOptions): Record<string, unknown> {
-  return {
-    key: b64(key),
-    ...(options.prefix ? { range_end: b64(prefixEnd(key)) } : {}),
-    ...(options.keysOnly ? { keys_only: true } : {}),
-    ...(options.countOnly ? { count_only: true } : {}),
-    ...(options.limit ? { limit: String(options.limit) } : {}),
-    ...(options.serializable ? { serializable: true } : {}),
-  };
-}
-
-function putRequest(p: { key: string; value: string; lease?: string }): Record<string, unknown> {
-  return { key: b64(p.key), value: b64(p.value), ...(p.lease ? { lease: p.lease } : {}) };
-}
-
-function deleteRequest(key: string, prefix?: boolean): Record<string, unknown> {
-  return { key: b64(key), ...(prefix ? { range_end: b64(prefixEnd(key)) } : {}) };
-}
-
-const COMPARE_OPS = { "=": "EQUAL", "!=": "NOT_EQUAL", "<": "LESS", ">": "GREATER" } as const;
-
-function compareRequest(c: Compare): Record<string, unknown> {
-  const base = { key: b64(c.key), result: COMPARE_OPS[c.op] };
-  switch (c.target) {
-    case "create":
-      return { ...base, target: "CREATE", create_revision: String(c.value) };
-    case "mod":
-      return { ...base, target: "MOD", mod_revision: String(c.value) };
-    case "version":
-      return { ...base, target: "VERSION", version: String(c.value) };
-    case "value":
-      return { ...base, target: "VALUE", value: b64(c.value) };
-    case "lease":
-      return { ...base, target: "LEASE", lease: c.value };
-  }
-}
-
-function opRequest(op: Op): Record<string, unknown> {
-  if ("put" in op) return { request_put: putRequest(op.put) };
-  if ("range" in op) return { request_range: rangeRequest(op.range.key, op.range) };
-  return { request_delete_range: deleteRequest(op.delete.key, op.delete.prefix) };
-}
-
-function opResult(r: unknown): OpResult {
-  const o = isObject(r) ? r : {};
-  if (isObject(o.response_range)) return { kind: "range", ...rangeResult(o.response_range) };
-  if (isObject(o.response_delete_range)) {
-    return { kind: "delete", deleted: Number(o.response_delete_range.deleted ?? 0) };
-  }
-  return { kind: "put" };
-}
-
-function rangeResult(res: Record<string, unknown>): { kvs: KeyValue[]; count: number } {
-  const kvs = Array.isArray(res.kvs) ? res.kvs.filter(isObject).map(keyValue) : [];
-  return { kvs, count: Number(res.count ?? 0) };
-}
-
-function keyValue(kv: Record<string, unknown>): KeyValue {
-  return {
-    key: unb64(kv.key),
-    value: unb64(kv.value),
-    createRevision: Number(kv.create_revision ?? 0),
-    modRevision: Number(kv.mod_revision ?? 0),
-    version: Number(kv.version ?? 0),
-    lease: String(kv.lease ?? "0"),
-  };
-}
-
-function watchRequest(s: WatchSpec): Record<string, unknown> {
-  return {
-    key: b64(s.key),
-    ...(s.prefix ? { range_end: b64(prefixEnd(s.key)) } : {}),
-    ...(s.startRevision ? { start_revision: String(s.startRevision) } : {}),
-    ...(s.filters ? { filters: s.filters.map((f) => (f === "noput" ? "NOPUT" : "NODELETE")) } : {}),
-  };
-}
-
-function revisionOf(res: Record<string, unknown>): number {
-  const header = isObject(res.header) ? res.header : {};
-  return Number(header.revision ?? 0);
-}
-
 function parseJson(text: string): Record<string, unknown> {
   const v = parseJsonOrNull(text);
   if (v === null) throw new EtcdUnavailableError(`Cannot parse etcd answer: ${text.slice(0, 200)}`);
   return v;
-}
-
-function parseJsonOrNull(text: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(text);
-    return isObject(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -2,9 +2,8 @@
  * The etcd backend of FleetGate: a counting semaphore from leases and transactions,
  * canaries and soak, halts, and the host's published state.
  *
- * - The host holds one lease, renewed every third of its TTL. Its state
- *   (hosts/<id>) and its place in the queue (queue/<id>) are attached to it, so when
- *   the process dies both disappear after the TTL and the slot frees itself.
+ * - The host's state (hosts/<id>) and its place in the queue (queue/<id>) are on its
+ *   lease (etcd_host.ts): when the process dies both go after the TTL.
  * - To install a target the host first asks policy.admit: not while the target is
  *   halted; canaries at once; the others after enough soak marks. Then it puts
  *   queue/<id> and holds a slot once fewer than max_concurrent queue keys are older
@@ -16,25 +15,30 @@
  * - A canary writes its soak mark once it has reported the target healthy for the
  *   soak time and no longer holds the slot for it: the update cycle has released it
  *   (its own health check and soak passed), so a rollback in that cycle can never
- *   come after the mark that lets the other hosts go.
+ *   come after the mark that lets the other hosts go. It writes none for a release
+ *   that no other host waits for or runs an older one than (policy.soakVerdict).
+ * - A rollback writes the halt and the host's state in one transaction: `paused`
+ *   (which takes the host off the canary list) is held back while the slot is held,
+ *   so no other host can become canary and get a slot between the two.
+ * - With alerts (`fleet.alerts_url`): no slot while a matching alert fires or the
+ *   alerts cannot be queried (asked again right before the grant), a canary's soak
+ *   counts only while none fires, and an alert that begins during it halts the target
+ *   (canary_soak.ts).
  * - Every failure to reach etcd is reported in status() and retried with backoff;
- *   nothing is granted without a successful transaction (fail closed).
+ *   nothing is granted without a successful transaction (fail closed). Connected
+ *   means a quorum request succeeded since the last failure (etcd_host.ts).
  *
  * @module
  */
 
 import { errorMessage } from "../errors.ts";
 import { delay } from "./delay.ts";
+import { alertsReason, type AlertWatch, waitForClear } from "./alert_watch.ts";
+import { EtcdCanary } from "./etcd_canary.ts";
+import { HostRecord } from "./etcd_host.ts";
 import type { Logger } from "../log.ts";
 import type { Release } from "../state.ts";
-import {
-  type EtcdClient,
-  EtcdError,
-  EtcdUnavailableError,
-  type KeyValue,
-  type WatchBatch,
-  type WatchSpec,
-} from "./etcd.ts";
+import { type EtcdClient, EtcdError, EtcdUnavailableError } from "./etcd.ts";
 import {
   type AcquireOptions,
   type FleetGate,
@@ -43,6 +47,7 @@ import {
   type GateStatus,
   type HostReport,
   liveCounters,
+  zeroCounters,
 } from "./gate.ts";
 import {
   canaryCandidates,
@@ -56,7 +61,7 @@ import {
   parseHalt,
   type QueueEntry,
 } from "./layout.ts";
-import { admit, canaries, queueOrder } from "./policy.ts";
+import { admit, queueOrder } from "./policy.ts";
 import { type FleetStatus, readFleetStatus, resumeFleet } from "./status.ts";
 
 /** Options for openEtcdGate. */
@@ -84,6 +89,8 @@ export interface EtcdGateOptions {
   logger?: Logger;
   /** Wall clock for published times. @default () => new Date() */
   now?: () => Date;
+  /** The alert gate, started and closed with the gate. */
+  alerts?: AlertWatch;
 }
 
 /** Options for EtcdGate.close. */
@@ -100,6 +107,8 @@ interface Holding {
   target: Release;
   since: Date;
   lost: AbortController;
+  /** `paused` as published when the slot was granted; a change waits for the settle. */
+  paused: boolean;
 }
 
 /** Opens an etcd gate; it registers the host in the background at once. */
@@ -115,41 +124,26 @@ export class EtcdGate implements FleetGate {
   readonly #closeClient: boolean;
   readonly #max: number;
   readonly #canaries: number;
-  readonly #soak: number;
-  readonly #ttlSeconds: number;
+  readonly #soakMs: number;
   readonly #recheck: number;
   readonly #retry: number;
   readonly #log: Logger | undefined;
   readonly #now: () => Date;
   readonly #keys: FleetKeys;
   readonly #closing = new AbortController();
-  readonly #counters: GateCounters = { slots: 0, waitMs: 0, halts: 0, errors: 0, requests: 0 };
-  readonly #background: Promise<void>;
+  readonly #counters: GateCounters = zeroCounters();
+  readonly #alerts: AlertWatch | undefined;
+  readonly #canary: EtcdCanary;
+  readonly #host: HostRecord;
 
-  #lease: string | undefined;
-  #granting: Promise<string> | undefined;
   #report: HostReport | undefined;
   #lastError: string | undefined;
-  #dirty = true;
-  #publishing: Promise<void> | undefined;
   #holding: Holding | undefined;
   /** A settle (release, rollback, abandon) still writing to etcd; acquire waits for it. */
   #settling: Promise<void> | undefined;
   #waiting: { target: Release; since: Date; reason: string; halt?: Halt } | undefined;
-  #error: { message: string; since: Date } | undefined;
   /** performance.now() when the current wait began. */
   #waitStart: number | undefined;
-  #soakTimer:
-    | {
-      name: string;
-      target: Release;
-      timer: ReturnType<typeof setTimeout> | undefined;
-      done: boolean;
-    }
-    | undefined;
-  #wake: (() => void) | undefined;
-  /** The last write of the host's state; the next one waits for it (see #hostWrite). */
-  #hostWrites: Promise<void> = Promise.resolve();
   #requestsBefore: number;
 
   /** Use openEtcdGate. */
@@ -160,15 +154,44 @@ export class EtcdGate implements FleetGate {
     this.#closeClient = options.closeClient ?? false;
     this.#max = options.maxConcurrent ?? 1;
     this.#canaries = options.canaries ?? 1;
-    this.#soak = options.soak ?? 0;
-    this.#ttlSeconds = Math.max(1, Math.ceil((options.leaseTtl ?? 30_000) / 1000));
+    this.#soakMs = options.soak ?? 0;
     this.#recheck = options.recheck ?? 30_000;
     this.#retry = options.retry ?? 1000;
     this.#log = options.logger?.with({ fleet: this.group, host: this.id });
     this.#now = options.now ?? (() => new Date());
     this.#keys = fleetKeys(this.group, this.id);
     this.#requestsBefore = this.#client.requests;
-    this.#background = this.#maintain();
+    this.#host = new HostRecord({
+      client: this.#client,
+      key: this.#keys.host,
+      ttlSeconds: Math.max(1, Math.ceil((options.leaseTtl ?? 30_000) / 1000)),
+      retry: this.#retry,
+      recheck: this.#recheck,
+      log: this.#log,
+      now: this.#now,
+      state: () => this.#state(),
+      onLeaseLost: () => this.#leaseLost(),
+      work: () => this.#canary.work(this.#holding !== undefined || this.#settling !== undefined),
+    });
+    this.#alerts = options.alerts;
+    this.#canary = new EtcdCanary({
+      client: this.#client,
+      group: this.group,
+      id: this.id,
+      canaries: this.#canaries,
+      soak: this.#soakMs,
+      recheck: this.#recheck,
+      alerts: this.#alerts,
+      log: this.#log,
+      now: this.#now,
+      kick: () => this.#host.kick(),
+      onHalt: (reason) => {
+        this.#lastError = reason;
+        this.#host.changed();
+      },
+    });
+    this.#alerts?.start();
+    this.#host.start();
   }
 
   /** Publishes the running version and health, and starts or stops the soak timer. */
@@ -181,10 +204,9 @@ export class EtcdGate implements FleetGate {
       prev.healthy !== state.healthy || state.lastError !== undefined ||
       (prev.paused ?? false) !== this.#report.paused
     ) {
-      this.#dirty = true;
-      this.#kick();
+      this.#host.changed();
     }
-    this.#trackSoak(state);
+    this.#canary.report(state, state.healthy);
   }
 
   /** Waits for a slot for target; see FleetGate. */
@@ -210,8 +232,7 @@ export class EtcdGate implements FleetGate {
     const t0 = performance.now();
     this.#waitStart = t0;
     this.#waiting = { target, since, reason: "starting" };
-    this.#dirty = true;
-    this.#kick();
+    this.#host.changed();
     const keys = fleetKeys(this.group, this.id, target);
     let backoff = this.#retry;
     try {
@@ -222,13 +243,13 @@ export class EtcdGate implements FleetGate {
         signal.throwIfAborted();
         try {
           const slot = await this.#attempt(target, keys, signal);
-          this.#ok();
+          this.#host.ok();
           if (slot !== undefined) return slot;
           backoff = this.#retry;
         } catch (err) {
           if (signal.aborted) throw signal.reason;
           if (!(err instanceof EtcdUnavailableError || err instanceof EtcdError)) throw err;
-          this.#failed(err);
+          this.#host.failed(err);
           this.#setReason(`etcd: ${errorMessage(err)}`);
           await delay(backoff, signal);
           backoff = Math.min(backoff * 2, this.#recheck);
@@ -240,8 +261,7 @@ export class EtcdGate implements FleetGate {
       throw err;
     } finally {
       this.#waiting = undefined;
-      this.#dirty = true;
-      this.#kick();
+      this.#host.changed();
       this.#counters.waitMs += performance.now() - t0;
       this.#waitStart = undefined;
     }
@@ -253,14 +273,15 @@ export class EtcdGate implements FleetGate {
       backend: "etcd",
       id: this.id,
       group: this.group,
-      connected: this.#error === undefined,
+      connected: this.#host.connected,
       counters: liveCounters(
-        this.#counters,
+        { ...this.#counters, errors: this.#host.errors, alertHalts: this.#canary.alertHalts },
         this.#waitStart,
         this.#client.requests - this.#requestsBefore,
       ),
     };
-    if (this.#error) s.error = { ...this.#error };
+    const error = this.#host.error;
+    if (error) s.error = error;
     if (this.#waiting) {
       s.waiting = {
         ...this.#waiting.target,
@@ -270,6 +291,7 @@ export class EtcdGate implements FleetGate {
       };
     }
     if (this.#holding) s.holding = { ...this.#holding.target, since: this.#holding.since };
+    if (this.#alerts) s.alerts = this.#alerts.status();
     return s;
   }
 
@@ -282,7 +304,7 @@ export class EtcdGate implements FleetGate {
       group: this.group,
       maxConcurrent: this.#max,
       canaries: this.#canaries,
-      soak: this.#soak,
+      soak: this.#soakMs,
     }, { serializable: true });
   }
 
@@ -299,12 +321,8 @@ export class EtcdGate implements FleetGate {
   async close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort(new Error("Cannot coordinate fleet: gate closed"));
-    if (this.#soakTimer?.timer !== undefined) clearTimeout(this.#soakTimer.timer);
-    this.#wake?.();
-    await this.#background;
-    if ((options.revoke ?? true) && this.#lease !== undefined) {
-      await this.#client.leaseRevoke(this.#lease).catch(() => {});
-    }
+    this.#canary.stop();
+    await Promise.all([this.#host.close(options.revoke ?? true), this.#alerts?.close()]);
     if (this.#closeClient) this.#client.close();
   }
 
@@ -322,7 +340,7 @@ export class EtcdGate implements FleetGate {
     keys: FleetKeys,
     signal: AbortSignal,
   ): Promise<FleetSlot | undefined> {
-    const lease = await this.#ensureLease();
+    const lease = await this.#host.lease();
     const g = groupKeys(this.group);
     const snap = await this.#client.txn({
       compare: [],
@@ -355,20 +373,29 @@ export class EtcdGate implements FleetGate {
       if (queued?.kind === "range" && queued.count > 0) await this.#client.delete(keys.queue);
       this.#setReason(
         admission.kind === "halted"
-          ? `halted: ${admission.halt.reason} (rolled back on ${admission.halt.by})`
+          ? `halted: ${admission.halt.reason} (${
+            admission.halt.alert ? "canary soak on" : "rolled back on"
+          } ${admission.halt.by})`
           : `waiting for canaries (${
             admission.canaries.join(", ")
           }) to run it for the soak time: ${admission.soaked} of ${admission.needed}`,
       );
       // Wake on anything about this target, and when a host leaves (the canaries may change).
-      await this.#watchUntil(
+      await this.#client.watchUntil(
         [
           { key: keys.target, prefix: true, startRevision: snap.revision + 1 },
           { key: g.hosts, prefix: true, startRevision: snap.revision + 1, filters: ["noput"] },
         ],
         signal,
+        this.#recheck,
         () => true,
       );
+      return undefined;
+    }
+    if (this.#alerts && this.#alerts.state.state !== "clear") {
+      if (queued?.kind === "range" && queued.count > 0) await this.#client.delete(keys.queue);
+      this.#setReason(alertsReason(this.#alerts.state));
+      await waitForClear(this.#alerts, signal, this.#recheck);
       return undefined;
     }
 
@@ -390,18 +417,20 @@ export class EtcdGate implements FleetGate {
     const mine = queue.find((kv) => kv.key === keys.queue);
     if (mine === undefined) return undefined;
     const ahead = new Set(
-      queueOrder(queue.map(queuedOf)).filter((e) => e.createRevision < mine.createRevision)
+      queueOrder(queue.map((kv) => ({ ...kv, id: keyName(kv.key) })))
+        .filter((e) => e.createRevision < mine.createRevision)
         .map((e) => e.key),
     );
     if (ahead.size >= this.#max) {
       this.#setReason(`waiting for a slot: ${ahead.size - this.#max + 1} ahead in the queue`);
       let again = false;
-      const done = await this.#watchUntil(
+      const done = await this.#client.watchUntil(
         [
           { key: g.queue, prefix: true, startRevision: q.revision + 1, filters: ["noput"] },
           { key: keys.halt, startRevision: q.revision + 1, filters: ["nodelete"] },
         ],
         signal,
+        this.#recheck,
         (batch) => {
           if (batch.watch === 1 || batch.compactRevision !== undefined) {
             again = true;
@@ -420,10 +449,20 @@ export class EtcdGate implements FleetGate {
       if (!done || again) return undefined;
     }
 
+    // No alert may have begun while this host waited in the queue.
+    if (this.#alerts) {
+      const alerts = await this.#alerts.check(signal);
+      if (alerts.state !== "clear") {
+        await this.#client.delete(keys.queue);
+        this.#setReason(alertsReason(alerts));
+        return undefined;
+      }
+    }
+
     // Grant: not halted, and the queue key is still ours, at one revision.
     const since = this.#now();
     const state = this.#state({ ...target, since: since.toISOString() });
-    const grant = await this.#hostWrite(() =>
+    const grant = await this.#host.write(() =>
       this.#client.txn({
         compare: [
           { key: keys.halt, target: "create", op: "=", value: 0 },
@@ -433,8 +472,14 @@ export class EtcdGate implements FleetGate {
       })
     );
     if (!grant.succeeded) return undefined;
-    const holding: Holding = { target, since, lost: new AbortController() };
+    const holding: Holding = {
+      target,
+      since,
+      lost: new AbortController(),
+      paused: this.#report?.paused ?? false,
+    };
     this.#holding = holding;
+    if (admission.canary) this.#canary.granted(target);
     this.#counters.slots++;
     this.#log?.info("fleet slot taken", { target: formatTarget(target) });
     return this.#slot(holding, keys);
@@ -455,9 +500,9 @@ export class EtcdGate implements FleetGate {
         at: this.#now().toISOString(),
       };
       if (this.#holding === holding) this.#holding = undefined;
-      const writing = this.#persist(() =>
-        this.#hostWrite(async () => {
-          const lease = await this.#ensureLease();
+      const writing = this.#host.persist(() =>
+        this.#host.write(async () => {
+          const lease = await this.#host.lease();
           const common = [
             { delete: { key: keys.queue } },
             { put: { key: keys.host, value: JSON.stringify(this.#state()), lease } },
@@ -475,11 +520,14 @@ export class EtcdGate implements FleetGate {
         })
       );
       this.#settling = writing;
-      await writing;
-      if (this.#settling === writing) this.#settling = undefined;
+      try {
+        await writing;
+      } finally {
+        if (this.#settling === writing) this.#settling = undefined;
+      }
       if (how === "rollback") this.#counters.halts++;
       // A soak mark held back while the slot was held may be due now.
-      if (this.#soakTimer?.done) this.#kick();
+      if (this.#canary.due) this.#host.kick();
       this.#log?.info(
         `fleet slot ${
           how === "release"
@@ -503,41 +551,6 @@ export class EtcdGate implements FleetGate {
     };
   }
 
-  /**
-   * Runs one write of the host's state, after the previous one has been answered: two
-   * requests in flight at once may reach etcd in either order, and an older state
-   * (say, still updating) must never overwrite a newer one (released).
-   */
-  async #hostWrite<T>(write: () => Promise<T>): Promise<T> {
-    const before = this.#hostWrites;
-    let done: () => void = () => {};
-    this.#hostWrites = new Promise<void>((resolve) => done = resolve);
-    try {
-      await before;
-      return await write();
-    } finally {
-      done();
-    }
-  }
-
-  /** Retries an etcd write until it succeeds or the gate closes (then one last try). */
-  async #persist(write: () => Promise<void>): Promise<void> {
-    let backoff = this.#retry;
-    while (true) {
-      try {
-        await write();
-        this.#ok();
-        return;
-      } catch (err) {
-        if (!(err instanceof EtcdUnavailableError || err instanceof EtcdError)) throw err;
-        this.#failed(err);
-        if (this.#closing.signal.aborted) return;
-        await delay(backoff, this.#closing.signal).catch(() => {});
-        backoff = Math.min(backoff * 2, this.#recheck);
-      }
-    }
-  }
-
   /** The host state to publish, from the last report and the slot. */
   #state(updating?: Release & { since: string }): HostState {
     const r = this.#report;
@@ -557,84 +570,12 @@ export class EtcdGate implements FleetGate {
       state.waiting = { ...this.#waiting.target, since: this.#waiting.since.toISOString() };
     }
     if (this.#lastError) state.lastError = this.#lastError;
-    if (r?.paused) state.paused = true;
+    if (this.#holding ? this.#holding.paused : r?.paused) state.paused = true;
     return state;
   }
 
-  /** The lease, granting a new one (and re-publishing) when there is none. */
-  async #ensureLease(): Promise<string> {
-    if (this.#lease !== undefined) return this.#lease;
-    this.#granting ??= (async () => {
-      try {
-        const { id } = await this.#client.leaseGrant(this.#ttlSeconds);
-        this.#lease = id;
-        this.#lastKeepAlive = performance.now();
-        this.#dirty = true;
-        this.#kick();
-        return id;
-      } finally {
-        this.#granting = undefined;
-      }
-    })();
-    return await this.#granting;
-  }
-
-  /** Background: keep the lease alive, publish the state, write soak marks, retry failures. */
-  async #maintain(): Promise<void> {
-    const signal = this.#closing.signal;
-    let backoff = this.#retry;
-    while (!signal.aborted) {
-      let wait = (this.#ttlSeconds * 1000) / 3;
-      try {
-        if (this.#lease === undefined) {
-          await this.#ensureLease();
-        } else if (this.#dueKeepAlive()) {
-          const ttl = await this.#client.leaseKeepAlive(this.#lease);
-          this.#lastKeepAlive = performance.now();
-          if (ttl <= 0) this.#leaseLost();
-        }
-        if (this.#lease !== undefined && this.#dirty) await this.#publish();
-        if (this.#soakTimer?.done) await this.#markSoaked();
-        this.#ok();
-        backoff = this.#retry;
-        wait = Math.max(0, this.#lastKeepAlive + (this.#ttlSeconds * 1000) / 3 - performance.now());
-      } catch (err) {
-        if (signal.aborted) break;
-        if (!(err instanceof EtcdUnavailableError || err instanceof EtcdError)) {
-          this.#log?.error("fleet coordination failed", { err });
-        }
-        this.#failed(err);
-        wait = Math.min(backoff, (this.#ttlSeconds * 1000) / 3);
-        backoff = Math.min(backoff * 2, this.#recheck);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, wait);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.#wake = done;
-      });
-      this.#wake = undefined;
-    }
-  }
-
-  #lastKeepAlive = 0;
-
-  #dueKeepAlive(): boolean {
-    return performance.now() - this.#lastKeepAlive >= (this.#ttlSeconds * 1000) / 3 - 50;
-  }
-
-  /** Wakes the background loop (new state to publish, soak mark due). */
-  #kick(): void {
-    this.#wake?.();
-  }
-
+  /** The lease expired: a slot held on it is lost. */
   #leaseLost(): void {
-    if (this.#lease === undefined) return;
-    this.#log?.warn("fleet lease expired; registering again");
-    this.#lease = undefined;
-    this.#dirty = true;
     const holding = this.#holding;
     if (holding !== undefined) {
       holding.lost.abort(
@@ -645,132 +586,7 @@ export class EtcdGate implements FleetGate {
     }
   }
 
-  async #publish(): Promise<void> {
-    if (this.#publishing) return await this.#publishing;
-    this.#publishing = (async () => {
-      try {
-        while (this.#dirty && this.#lease !== undefined) {
-          this.#dirty = false;
-          try {
-            const lease = this.#lease;
-            await this.#hostWrite(() =>
-              this.#client.put(this.#keys.host, JSON.stringify(this.#state()), { lease })
-            );
-          } catch (err) {
-            this.#dirty = true;
-            throw err;
-          }
-        }
-      } finally {
-        this.#publishing = undefined;
-      }
-    })();
-    await this.#publishing;
-  }
-
-  #trackSoak(state: HostReport): void {
-    if (this.#canaries <= 0) return;
-    const name = `${state.version}@${state.goVersion}`;
-    if (!state.healthy) {
-      if (this.#soakTimer?.timer !== undefined) clearTimeout(this.#soakTimer.timer);
-      this.#soakTimer = undefined;
-      return;
-    }
-    if (this.#soakTimer?.name === name) return;
-    if (this.#soakTimer?.timer !== undefined) clearTimeout(this.#soakTimer.timer);
-    const soak = {
-      name,
-      target: { version: state.version, goVersion: state.goVersion },
-      timer: undefined as ReturnType<typeof setTimeout> | undefined,
-      done: false,
-    };
-    soak.timer = setTimeout(() => {
-      soak.timer = undefined;
-      soak.done = true;
-      this.#kick();
-    }, this.#soak);
-    this.#soakTimer = soak;
-  }
-
-  /**
-   * Writes this host's soak mark for the running target, if it is a canary; not
-   * while the update cycle still holds a slot (it has not finished its own checks).
-   */
-  async #markSoaked(): Promise<void> {
-    const soak = this.#soakTimer;
-    if (soak === undefined || !soak.done || this.#holding !== undefined || this.#settling) return;
-    const keys = fleetKeys(this.group, this.id, soak.target);
-    const g = groupKeys(this.group);
-    const read = await this.#client.txn({
-      compare: [],
-      success: [
-        { range: { key: g.hosts, prefix: true } },
-        { range: { key: keys.soaked, prefix: true, countOnly: true } },
-      ],
-    });
-    const hostIds = read.results[0]?.kind === "range" ? canaryCandidates(read.results[0].kvs) : [];
-    const count = read.results[1]?.kind === "range" ? read.results[1].count : 0;
-    if (
-      count < this.#canaries && canaries([...hostIds, this.id], this.#canaries).includes(this.id)
-    ) {
-      await this.#client.put(
-        keys.soakedMine,
-        JSON.stringify({ id: this.id, at: this.#now().toISOString() }),
-      );
-      this.#log?.info("fleet canary soaked", { target: formatTarget(soak.target) });
-    }
-    if (this.#soakTimer === soak) soak.done = false;
-  }
-
-  /**
-   * Watches until onBatch returns true (resolves true), the recheck time passes or the
-   * stream ends (resolves false).
-   */
-  async #watchUntil(
-    specs: WatchSpec[],
-    signal: AbortSignal,
-    onBatch: (batch: WatchBatch) => boolean,
-  ): Promise<boolean> {
-    const timeout = AbortSignal.timeout(this.#recheck);
-    const stop = AbortSignal.any([signal, timeout]);
-    try {
-      for await (const batch of this.#client.watch(specs, stop)) {
-        if (onBatch(batch)) return true;
-      }
-    } catch (err) {
-      if (stop.aborted) return false;
-      throw err;
-    }
-    signal.throwIfAborted();
-    return false;
-  }
-
   #setReason(reason: string): void {
     if (this.#waiting) this.#waiting.reason = reason;
   }
-
-  #ok(): void {
-    if (this.#error !== undefined) {
-      this.#log?.info("fleet coordination recovered");
-      this.#error = undefined;
-    }
-  }
-
-  #failed(err: unknown): void {
-    this.#counters.errors++;
-    if (err instanceof EtcdError && /lease not found/.test(err.message)) this.#leaseLost();
-    const message = errorMessage(err);
-    if (this.#error === undefined) {
-      this.#log?.warn("fleet coordination unavailable; not installing until it returns", {
-        err: message,
-      });
-      this.#error = { message, since: this.#now() };
-    } else {
-      this.#error.message = message;
-    }
-  }
-}
-
-function queuedOf(kv: KeyValue): { key: string; id: string; createRevision: number } {
-  return { key: kv.key, id: keyName(kv.key), createRevision: kv.createRevision };
 }

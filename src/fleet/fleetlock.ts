@@ -10,7 +10,8 @@
  * Like Zincati's client state machine, the gate releases any slot this id still
  * holds (from before a crash or restart) once the service first reports healthy.
  * The protocol has no canaries, soak, halts or host states: a rollback only
- * releases the slot, and `ysco fleet status` has nothing to show.
+ * releases the slot, and `ysco fleet status` has nothing to show. Alert gating works
+ * as with etcd (no slot while a matching alert fires), without the canary part.
  *
  * @module
  */
@@ -27,8 +28,10 @@ import {
   type GateStatus,
   type HostReport,
   liveCounters,
+  zeroCounters,
 } from "./gate.ts";
 import { formatTarget } from "./layout.ts";
+import { alertsReason, type AlertWatch, waitForClear } from "./alert_watch.ts";
 
 /** The header every FleetLock request carries. */
 export const FLEETLOCK_HEADER = "fleet-lock-protocol";
@@ -145,6 +148,8 @@ export interface FleetLockGateOptions {
   logger?: Logger;
   /** @default () => new Date() */
   now?: () => Date;
+  /** The alert gate: no slot while a matching alert fires; started and closed with the gate. */
+  alerts?: AlertWatch;
 }
 
 /** Opens a FleetLock gate. */
@@ -163,7 +168,8 @@ export class FleetLockGate implements FleetGate {
   readonly #log: Logger | undefined;
   readonly #now: () => Date;
   readonly #closing = new AbortController();
-  readonly #counters: GateCounters = { slots: 0, waitMs: 0, halts: 0, errors: 0, requests: 0 };
+  readonly #counters: GateCounters = zeroCounters();
+  readonly #alerts: AlertWatch | undefined;
   #holding: (Release & { since: Date }) | undefined;
   #waiting: (Release & { since: Date; reason: string }) | undefined;
   #error: { message: string; since: Date } | undefined;
@@ -183,6 +189,8 @@ export class FleetLockGate implements FleetGate {
     this.#retry = options.retry ?? 1000;
     this.#log = options.logger?.with({ fleet: this.group, host: this.id });
     this.#now = options.now ?? (() => new Date());
+    this.#alerts = options.alerts;
+    this.#alerts?.start();
   }
 
   /** On the first healthy report, releases a slot left over from before a restart. */
@@ -215,6 +223,15 @@ export class FleetLockGate implements FleetGate {
       await this.#steady;
       while (true) {
         signal.throwIfAborted();
+        if (this.#alerts) {
+          // No slot while alerts fire, asked once more right before the lock.
+          if (this.#alerts.state.state === "clear") await this.#alerts.check(signal);
+          if (this.#alerts.state.state !== "clear") {
+            this.#waiting.reason = alertsReason(this.#alerts.state);
+            await waitForClear(this.#alerts, signal, this.#recheck);
+            continue;
+          }
+        }
         try {
           await this.#lock.lock();
           this.#ok();
@@ -278,15 +295,16 @@ export class FleetLockGate implements FleetGate {
     if (this.#error) s.error = { ...this.#error };
     if (this.#waiting) s.waiting = { ...this.#waiting };
     if (this.#holding) s.holding = { ...this.#holding };
+    if (this.#alerts) s.alerts = this.#alerts.status();
     return s;
   }
 
   /** Stops waiting and retrying; a held slot stays held at the server. */
-  close(): Promise<void> {
-    if (this.#closing.signal.aborted) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return;
     this.#closing.abort(new Error("Cannot coordinate fleet: gate closed"));
+    await this.#alerts?.close();
     this.#http?.close();
-    return Promise.resolve();
   }
 
   /** Closes the gate. */

@@ -17,7 +17,9 @@
  * 3. Then exactly one of, on the returned slot:
  *    - `slot.release()`: the new version is up and passed its health check;
  *    - `slot.rollback(reason)`: the new version failed and the old one was put back;
- *      halts the target for the whole group;
+ *      halts the target for the whole group (in one transaction with the host's
+ *      state, so a `paused` reported meanwhile is published with the halt, never
+ *      before it);
  *    - `slot.abandon(error)`: nothing was changed (download or verification failed).
  *    Watch `slot.signal`: it aborts when the slot was lost (the host's lease expired
  *    while etcd was unreachable); the update cycle should then not restart into the
@@ -34,6 +36,7 @@
 import type { Release } from "../state.ts";
 import type { Halt } from "./layout.ts";
 import type { FleetStatus } from "./status.ts";
+import type { AlertsStatus } from "./alert_watch.ts";
 
 /** What the update cycle reports about the running service. */
 export interface HostReport {
@@ -80,7 +83,11 @@ export interface GateStatus {
   backend: "etcd" | "fleetlock";
   id: string;
   group: string;
-  /** Whether the last request to etcd or the FleetLock server succeeded. */
+  /**
+   * Whether coordination works: for etcd, a request that needed the quorum (a
+   * linearizable read or a write) succeeded after the last failure; for FleetLock,
+   * the last request succeeded.
+   */
   connected: boolean;
   /** The coordination error since the last success (fail closed: nothing installs). */
   error?: { message: string; since: Date };
@@ -88,6 +95,11 @@ export interface GateStatus {
   waiting?: Release & { since: Date; reason: string; halt?: Halt };
   /** The target holding a slot. */
   holding?: Release & { since: Date };
+  /**
+   * The alert gate (`fleet.alerts_url`), when configured: while a matching alert fires
+   * or the alerts cannot be queried, no slot is taken.
+   */
+  alerts?: AlertsStatus;
   /** Counters since the gate was opened. */
   counters: GateCounters;
 }
@@ -100,6 +112,8 @@ export interface GateCounters {
   waitMs: number;
   /** Rollbacks that halted a target. */
   halts: number;
+  /** Targets this host halted because an alert fired during its canary soak. */
+  alertHalts: number;
   /** Requests that failed. */
   errors: number;
   /** Requests sent to etcd or the FleetLock server. */
@@ -131,6 +145,11 @@ export interface FleetGate extends AsyncDisposable {
   resume?(version?: string): Promise<Halt[]>;
   /** Stops background work and withdraws the host (its lease is revoked). */
   close(): Promise<void>;
+}
+
+/** Counters at zero, for a new gate. */
+export function zeroCounters(): GateCounters {
+  return { slots: 0, waitMs: 0, halts: 0, alertHalts: 0, errors: 0, requests: 0 };
 }
 
 /**

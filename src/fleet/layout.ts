@@ -7,8 +7,8 @@
  * - `queue/<id>`: hosts that want to install (QueueEntry), attached to the lease. The
  *   first `max_concurrent` keys by create revision hold the slots; the rest wait in
  *   order. Deleting the key releases the slot or leaves the queue.
- * - `targets/<target>/halt`: a rollback stopped this target (Halt); no lease, so it
- *   stays until an operator resumes.
+ * - `targets/<target>/halt`: a rollback (or an alert during a canary's soak) stopped
+ *   this target (Halt); no lease, so it stays until an operator resumes.
  * - `targets/<target>/soaked/<id>`: a canary ran this target healthily for the soak
  *   time (SoakMark); no lease.
  *
@@ -148,6 +148,8 @@ export interface Halt {
   reason: string;
   /** ISO 8601. */
   at: string;
+  /** The alert that halted it during a canary's soak (its name and labels); absent for a rollback. */
+  alert?: string;
 }
 
 /** A host ran a target healthily for the soak time. */
@@ -199,6 +201,7 @@ export function parseHalt(text: string): Halt | undefined {
     by: str(o.by),
     reason: str(o.reason),
     at: str(o.at),
+    ...(typeof o.alert === "string" && o.alert !== "" ? { alert: o.alert } : {}),
   };
 }
 

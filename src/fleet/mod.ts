@@ -13,6 +13,9 @@ import type { Logger } from "../log.ts";
 import { EtcdClient, type EtcdOptions } from "./etcd.ts";
 import { openEtcdGate } from "./etcd_gate.ts";
 import { openFleetLockGate } from "./fleetlock.ts";
+import { AlertSource } from "./alerts.ts";
+import { alertInterval, AlertWatch } from "./alert_watch.ts";
+import { parseMatchers } from "./matchers.ts";
 import type { FleetGate } from "./gate.ts";
 
 export type { FleetGate, FleetSlot, GateStatus, HostReport } from "./gate.ts";
@@ -42,6 +45,10 @@ export interface FleetOpenOptions {
   /** Directory that relative file names are relative to. @default Deno.cwd() */
   cwd?: string;
   logger?: Logger;
+  /** Time limit of one etcd request (ms). @default 5000 */
+  requestTimeout?: number;
+  /** Time between alert queries (ms). @default alertInterval(fleet.soak) */
+  alertInterval?: number;
 }
 
 /**
@@ -60,7 +67,10 @@ export async function connectEtcd(
       throw new Error(`Cannot read fleet.${key} "${file}": ${errorMessage(err)}`, { cause: err });
     }
   };
-  const etcd: EtcdOptions = { endpoints: config.etcd };
+  const etcd: EtcdOptions = {
+    endpoints: config.etcd,
+    ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}),
+  };
   if (config.username !== "") {
     if (config.password_file === "") {
       throw new Error(
@@ -98,6 +108,7 @@ export async function openFleetGate(
   const backend = fleetBackend(config);
   const id = fleetId(config);
   const logger = options.logger;
+  const alerts = backend === undefined ? undefined : alertWatch(config, options);
   if (backend === "fleetlock") {
     const caCert = config.ca_file === "" ? undefined : await Deno.readTextFile(
       isAbsolute(config.ca_file) ? config.ca_file : join(options.cwd ?? Deno.cwd(), config.ca_file),
@@ -109,6 +120,7 @@ export async function openFleetGate(
       id,
       ...(client ? { client, closeClient: true } : {}),
       ...(logger ? { logger } : {}),
+      ...(alerts ? { alerts } : {}),
     });
   }
   if (backend !== "etcd") return undefined;
@@ -123,5 +135,22 @@ export async function openFleetGate(
     soak: config.soak,
     leaseTtl: config.lease_ttl,
     ...(logger ? { logger } : {}),
+    ...(alerts ? { alerts } : {}),
+  });
+}
+
+/** The alert source of fleet.alerts_url and fleet.alerts_match; undefined when not set. */
+export function alertSource(config: FleetConfig): AlertSource | undefined {
+  if (config.alerts_url === "") return undefined;
+  return new AlertSource({ url: config.alerts_url, matchers: parseMatchers(config.alerts_match) });
+}
+
+/** The alert gate of the configuration (not started); undefined when not set. */
+function alertWatch(config: FleetConfig, options: FleetOpenOptions): AlertWatch | undefined {
+  const source = alertSource(config);
+  if (source === undefined) return undefined;
+  return new AlertWatch(source, {
+    interval: options.alertInterval ?? alertInterval(config.soak),
+    ...(options.logger ? { logger: options.logger.with({ alerts: config.alerts_url }) } : {}),
   });
 }

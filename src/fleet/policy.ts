@@ -8,7 +8,10 @@
  * @module
  */
 
-import type { Halt } from "./layout.ts";
+import type { Release } from "../state.ts";
+import { compareGoVersion } from "../version/goversion.ts";
+import { compareSemver } from "../version/semver.ts";
+import type { Halt, HostState } from "./layout.ts";
 
 /**
  * Hosts in canary order: by a stable hash of the id (32-bit FNV-1a), ties by id. The
@@ -72,6 +75,51 @@ export function queueOrder<T extends Queued>(queue: readonly T[]): T[] {
 /** The queued hosts that hold the slots: the first `max` in queue order. */
 export function slotHolders<T extends Queued>(queue: readonly T[], max: number): T[] {
   return queueOrder(queue).slice(0, Math.max(0, max));
+}
+
+/** Why a canary that ran a target for the soak time writes a soak mark for it, or not. */
+export type SoakVerdict =
+  /** Write the mark: this host is a canary and the group waits for the target. */
+  | "mark"
+  /** Another host is the canary now: give up (a new canary soaks its own install). */
+  | "not canary"
+  /** Enough canaries marked it already. */
+  | "enough marks"
+  /** No other host runs an older release or waits for it: look again later. */
+  | "no rollout";
+
+/**
+ * Whether host `id`, running `target` healthily for the soak time, writes its soak
+ * mark (and whether an alert during its soak halts the target): only as one of the
+ * canaries among the hosts whose updates are not paused, while fewer than
+ * `canaryCount` marks exist, and only during a rollout of the target, that is while
+ * another registered host runs an older release (lower version, or the same version
+ * built with an older Go) or waits for it. A group that merely started on a version
+ * gets no mark for it.
+ */
+export function soakVerdict(
+  target: Release,
+  id: string,
+  hosts: readonly HostState[],
+  marks: number,
+  canaryCount: number,
+): SoakVerdict {
+  const candidates = hosts.filter((h) => !h.paused && h.id !== id).map((h) => h.id);
+  if (!canaries([...candidates, id], canaryCount).includes(id)) return "not canary";
+  if (marks >= canaryCount) return "enough marks";
+  const rollout = hosts.some((h) =>
+    h.id !== id && (olderRelease(h, target) ||
+      (h.waiting?.version === target.version && h.waiting.goVersion === target.goVersion))
+  );
+  return rollout ? "mark" : "no rollout";
+}
+
+/** Whether a host runs a release older than target; a host that reported none is not. */
+export function olderRelease(host: Release, target: Release): boolean {
+  if (host.version === "" || host.goVersion === "") return false;
+  const byVersion = compareSemver(host.version, target.version);
+  return byVersion < 0 ||
+    (byVersion === 0 && compareGoVersion(host.goVersion, target.goVersion) < 0);
 }
 
 function fnv1a(text: string): number {

@@ -9,7 +9,8 @@
 
 import { formatDuration } from "../duration.ts";
 import type { Release } from "../state.ts";
-import type { EtcdClient } from "./etcd.ts";
+import { type EtcdClient, EtcdUnavailableError, type MemberStatus } from "./etcd.ts";
+import { errorMessage } from "../errors.ts";
 import {
   fleetKeys,
   formatTarget,
@@ -150,6 +151,58 @@ export async function readFleetStatus(
   };
 }
 
+/** Where a group's state was read, for `ysco fleet status`. */
+export interface StatusSource {
+  /** Whether the read was linearizable (etcd had a quorum and a leader). */
+  quorum: boolean;
+  /** The member that answered. */
+  member: string;
+  /** Why the linearizable read failed, without a quorum. */
+  error?: string;
+  /** What each member said about itself (and the leader it follows). */
+  members: MemberStatus[];
+}
+
+/**
+ * Reads a group's state linearizably when etcd has a quorum, and otherwise
+ * serializably from any member that answers (it may lag behind), saying which.
+ * Members that know no leader are asked first, so that an outage costs one round of
+ * status requests rather than a linearizable read's time limit per member.
+ * @throws EtcdUnavailableError when no member answers at all
+ */
+export async function readFleetStatusAnyway(
+  client: EtcdClient,
+  settings: StatusSettings,
+): Promise<{ status: FleetStatus; source: StatusSource }> {
+  const members = await client.memberStatus();
+  let error = "no member knows a leader";
+  if (members.some((m) => m.leader !== undefined)) {
+    try {
+      const status = await readFleetStatus(client, settings);
+      return { status, source: { quorum: true, member: client.endpoint, members } };
+    } catch (err) {
+      if (!(err instanceof EtcdUnavailableError)) throw err;
+      error = errorMessage(err);
+    }
+  }
+  const status = await readFleetStatus(client, settings, { serializable: true });
+  return { status, source: { quorum: false, member: client.endpoint, error, members } };
+}
+
+/** Lines about a read without a quorum (none with one). */
+export function formatStatusSource(source: StatusSource): string {
+  if (source.quorum) return "";
+  const members = source.members.map((m) =>
+    m.memberId === undefined
+      ? `  ${m.endpoint}: no answer (${m.error ?? ""})`
+      : `  ${m.endpoint} (member ${m.memberId}): ${
+        m.leader ? `follows leader ${m.leader}` : "no leader"
+      }${m.error ? ` (${m.error})` : ""}`
+  );
+  return `no quorum: read from member ${source.member}, may be stale (${source.error ?? ""})\n` +
+    `etcd members:\n${members.join("\n")}\n\n`;
+}
+
 /** The status as text for a terminal. */
 export function formatFleetStatus(status: FleetStatus): string {
   const lines: string[] = [];
@@ -187,7 +240,9 @@ export function formatFleetStatus(status: FleetStatus): string {
     if (t.halt) {
       lines.push(
         "",
-        `HALTED ${formatTarget(t)}: rolled back on ${t.halt.by} at ${t.halt.at}: ${t.halt.reason}`,
+        `HALTED ${formatTarget(t)}: ${
+          t.halt.alert ? "alert during the canary soak" : "rolled back"
+        } on ${t.halt.by} at ${t.halt.at}: ${t.halt.reason}`,
         `  resume with: ysco fleet resume ${t.version}`,
       );
     }

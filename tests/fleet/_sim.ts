@@ -11,6 +11,9 @@
 import { EtcdClient } from "../../src/fleet/etcd.ts";
 import { type EtcdGate, openEtcdGate } from "../../src/fleet/etcd_gate.ts";
 import type { FleetSlot } from "../../src/fleet/gate.ts";
+import { AlertSource } from "../../src/fleet/alerts.ts";
+import { AlertWatch } from "../../src/fleet/alert_watch.ts";
+import { parseMatchers } from "../../src/fleet/matchers.ts";
 import {
   groupKeys,
   keyName,
@@ -37,6 +40,8 @@ export interface SimSettings {
   /** ms */
   retry?: number;
   requestTimeout?: number;
+  /** The alert gate: Prometheus or Alertmanager at url, queried every interval ms. */
+  alerts?: { url: string; match?: string; interval?: number };
 }
 
 /** One simulated host. */
@@ -72,6 +77,14 @@ export function simHost(id: string, running: Release, s: SimSettings): SimHost {
     leaseTtl: s.leaseTtl,
     recheck: s.recheck ?? 3000,
     retry: s.retry ?? 200,
+    ...(s.alerts
+      ? {
+        alerts: new AlertWatch(
+          new AlertSource({ url: s.alerts.url, matchers: parseMatchers(s.alerts.match ?? "") }),
+          { interval: s.alerts.interval ?? 300 },
+        ),
+      }
+      : {}),
   });
   const host: SimHost = {
     id,
@@ -86,13 +99,15 @@ export function simHost(id: string, running: Release, s: SimSettings): SimHost {
       // The pretend install and health check take a moment, so that slots overlap.
       await new Promise((r) => setTimeout(r, options.installMs ?? 50));
       if (options.fail) {
-        // As the update cycle does: the old version runs again, automatic updates pause.
+        // As the update cycle does: the old version runs again, automatic updates pause,
+        // and the slot is settled once the old version is back up, a moment later.
         gate.report({
           ...host.running,
           healthy: true,
           lastError: "new version failed its health check",
           paused: true,
         });
+        await new Promise((r) => setTimeout(r, options.installMs ?? 50));
         await slot.rollback(`${target.version} failed its health check`);
         return "rolled back";
       }
@@ -108,6 +123,30 @@ export function simHost(id: string, running: Release, s: SimSettings): SimHost {
   };
   gate.report({ ...running, healthy: true });
   return host;
+}
+
+/**
+ * Starts n simulated hosts (host-0, host-1, ...) running `running`, and waits until
+ * every one is registered, so that none decides who the canaries are before all are.
+ */
+export async function simGroup(
+  n: number,
+  running: Release,
+  s: SimSettings,
+): Promise<SimHost[] & AsyncDisposable> {
+  const list = Array.from({ length: n }, (_, i) => simHost(`host-${i}`, running, s));
+  await using client = new EtcdClient({ endpoints: s.endpoints });
+  await waitFor(
+    async () =>
+      (await client.range(groupKeys(s.group).hosts, { prefix: true, countOnly: true })).count ===
+        n,
+    () => `${n} hosts registered`,
+  );
+  return Object.assign(list, {
+    async [Symbol.asyncDispose]() {
+      await Promise.all(list.map((h) => h[Symbol.asyncDispose]()));
+    },
+  });
 }
 
 /** One change in a group's history. */
@@ -277,11 +316,21 @@ export async function checkRollout(
   return h;
 }
 
+/**
+ * A promise the test awaits later, or never when it fails before: its rejection (say,
+ * "gate closed" when the hosts close at the end) is handled at once, so it cannot end
+ * the test run as an uncaught rejection and hide the real failure.
+ */
+export function later<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
 /** Polls cond every 50 ms until it is true; throws with what() after the deadline. */
 export async function waitFor(
   cond: () => boolean | Promise<boolean>,
   what: () => string,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {

@@ -4,6 +4,7 @@ import { canaries } from "../../src/fleet/policy.ts";
 import type { Release } from "../../src/state.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { startEtcdCluster } from "../_etcd.ts";
+import { freePort } from "../_process.ts";
 import { tempDir, ysco } from "../_util.ts";
 import { simHost, waitFor } from "./_sim.ts";
 
@@ -118,4 +119,68 @@ Deno.test("ysco fleet says when the configuration has no etcd", async () => {
     bad.stderr,
     /ysco\.toml:4: fleet\.canaries: must be an integer, not the string "one"/,
   );
+});
+
+Deno.test("ysco fleet status without an etcd quorum reads from the member that is left and says so", async () => {
+  await using cluster = await startEtcdCluster();
+  await using dir = await tempDir();
+  const alerts = `http://127.0.0.1:${freePort()}`;
+  await Deno.writeTextFile(
+    join(dir.path, "ysco.toml"),
+    `auth_file = "p"\n[fleet]\netcd = ${
+      JSON.stringify(cluster.endpoints)
+    }\ngroup = "web"\nalerts_url = "${alerts}"\nalerts_match = 'severity="critical"'\n`,
+  );
+  const s = {
+    endpoints: cluster.endpoints,
+    group: "web",
+    maxConcurrent: 1,
+    canaries: 1,
+    soak: 600_000,
+    leaseTtl: 60_000,
+  };
+  await using host = simHost("web-1", V0, s);
+  await using client = new EtcdClient({ endpoints: cluster.endpoints });
+  await waitFor(
+    async () => (await client.range("/ysco/fleet/web/hosts/", { prefix: true })).count === 1,
+    () => "host registered",
+  );
+  const fresh = await ysco(["fleet", "status", "-dir", dir.path]);
+  assertEquals(fresh.code, 0, fresh.stderr);
+  assertMatch(fresh.stdout, /^group web: 1 host, /);
+  assertMatch(
+    fresh.stdout,
+    new RegExp(
+      `\\nalerts at ${alerts} matching \\{severity="critical"\\}: cannot query \\(Cannot query alerts at ${alerts}: [^\\n]+\\): no host takes a slot until it answers\\n$`,
+    ),
+  );
+
+  await cluster.stop(1);
+  await cluster.stop(2);
+  const [left] = cluster.endpoints;
+  const out = await ysco(["fleet", "status", "-dir", dir.path]);
+  assertEquals(out.code, 0, out.stderr);
+  assertMatch(
+    out.stdout,
+    new RegExp(
+      `^no quorum: read from member ${left}, may be stale \\((no member knows a leader|Cannot run etcd transaction: ${left}: no answer within 3000 ms; [^\\n]*)\\)\\n`,
+    ),
+  );
+  assertMatch(
+    out.stdout,
+    new RegExp(
+      `\\n  ${left} \\(member \\d+\\): (no leader \\(etcdserver: no leader\\)|follows leader \\d+)\\n`,
+    ),
+  );
+  for (const gone of cluster.endpoints.slice(1)) {
+    assertMatch(out.stdout, new RegExp(`\\n  ${gone}: no answer \\(`));
+  }
+  assertMatch(out.stdout, /\ngroup web: 1 host, /);
+  assertMatch(out.stdout, /\nweb-1 +v1\.0\.0 +go1\.23\.4 +yes +canary/);
+  const json = await ysco(["fleet", "status", "-json", "-dir", dir.path]);
+  assertEquals(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout);
+  assertEquals([parsed.etcd.quorum, parsed.etcd.member], [false, left]);
+  assertEquals(parsed.hosts.map((h: { id: string }) => h.id), [host.id]);
+  assertEquals([parsed.alerts.state, parsed.alerts.match], ["unknown", '{severity="critical"}']);
 });

@@ -3,12 +3,14 @@ import { targetName } from "../../src/fleet/layout.ts";
 import { canaries } from "../../src/fleet/policy.ts";
 import { readFleetStatus, resumeFleet } from "../../src/fleet/status.ts";
 import type { Release } from "../../src/state.ts";
-import { assert, assertEquals } from "../_assert.ts";
+import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { startEtcdCluster } from "../_etcd.ts";
 import {
   checkRollout,
+  later,
   readHistory,
   replay,
+  simGroup,
   type SimHost,
   simHost,
   type SimSettings,
@@ -31,20 +33,8 @@ function settings(endpoints: string[], extra: Partial<SimSettings> = {}): SimSet
   };
 }
 
-async function hosts(n: number, s: SimSettings): Promise<SimHost[] & AsyncDisposable> {
-  const list = Array.from({ length: n }, (_, i) => simHost(`host-${i}`, V0, s));
-  // Every host is registered before any of them decides who the canaries are.
-  await using client = new EtcdClient({ endpoints: s.endpoints });
-  await waitFor(
-    async () =>
-      (await client.range("/ysco/fleet/web/hosts/", { prefix: true, countOnly: true })).count === n,
-    () => `${n} hosts registered`,
-  );
-  return Object.assign(list, {
-    async [Symbol.asyncDispose]() {
-      await Promise.all(list.map((h) => h[Symbol.asyncDispose]()));
-    },
-  });
+function hosts(n: number, s: SimSettings): Promise<SimHost[] & AsyncDisposable> {
+  return simGroup(n, V0, s);
 }
 
 Deno.test("gate: with max_concurrent 2 and one canary, the canary goes first and the rest follow its soak two at a time", async () => {
@@ -60,7 +50,7 @@ Deno.test("gate: stopping one etcd member during a rollout changes nothing", asy
   await using cluster = await startEtcdCluster();
   const s = settings(cluster.endpoints, { requestTimeout: 2000 });
   await using group = await hosts(6, s);
-  const rollout = Promise.all(group.map((h) => h.update(V1, { installMs: 300 })));
+  const rollout = later(Promise.all(group.map((h) => h.update(V1, { installMs: 300 }))));
   // Stop the member every client talks to first, once the canary holds its slot.
   await waitFor(() => group.some((h) => h.gate.status().holding), () => "the canary's slot");
   await cluster.stop(0);
@@ -77,7 +67,7 @@ Deno.test("gate: a host that dies holding a slot frees it only when its lease ex
   await dead.gate.acquire(V1);
   // The process dies: no more keep-alives, nothing revoked.
   await dead.gate.close({ revoke: false });
-  const waiting = next.update(V1);
+  const waiting = later(next.update(V1));
   await waitFor(
     () => next.gate.status().waiting?.reason.startsWith("waiting for a slot") ?? false,
     () => `queued behind the dead host: ${JSON.stringify(next.gate.status())}`,
@@ -106,7 +96,7 @@ Deno.test("gate: a rollback halts the version for the group until an operator re
   const canary = group.find((h) => h.id === canaryId);
   assert(canary);
   const others = group.filter((h) => h !== canary);
-  const rest = Promise.all(others.map((h) => h.update(V1)));
+  const rest = later(Promise.all(others.map((h) => h.update(V1))));
   assertEquals(await canary.update(V1, { fail: true }), "rolled back");
   await waitFor(
     () => others.every((h) => h.gate.status().waiting?.reason.startsWith("halted:") ?? false),
@@ -172,7 +162,7 @@ Deno.test("gate: without an etcd quorum every host waits and nothing is installe
   await using group = await hosts(4, s);
   await cluster.stop(1);
   await cluster.stop(2);
-  const rollout = Promise.all(group.map((h) => h.update(V1)));
+  const rollout = later(Promise.all(group.map((h) => h.update(V1))));
   await waitFor(
     () => group.every((h) => !h.gate.status().connected && h.gate.status().waiting !== undefined),
     () =>
@@ -216,4 +206,117 @@ Deno.test("gate: a canary writes its soak mark only after it released its slot",
   const released = events.find((e) => e.type === "delete" && e.key.endsWith(`/queue/${canaryId}`));
   const mark = events.find((e) => e.key.startsWith(marks));
   assert(released && mark && mark.revision > released.revision, "mark after the release");
+});
+
+Deno.test("gate: hosts waiting in a watch when the quorum goes stay disconnected until it is back", async () => {
+  await using cluster = await startEtcdCluster();
+  const s = settings(cluster.endpoints, {
+    requestTimeout: 2000,
+    canaries: 0,
+    maxConcurrent: 1,
+    // The waiting hosts' watches outlast the first failed keep-alives (every second).
+    recheck: 8000,
+  });
+  await using group = await hosts(4, s);
+  const [holder, ...waiting] = group;
+  assert(holder);
+  const slot = await holder.gate.acquire(V1);
+  const rest = later(Promise.all(waiting.map((h) => h.update(V1))));
+  await waitFor(
+    () => waiting.every((h) => h.gate.status().waiting?.reason.startsWith("waiting for a slot")),
+    () => `queued: ${waiting.map((h) => h.gate.status().waiting?.reason)}`,
+  );
+  assert(group.every((h) => h.gate.status().connected));
+
+  // Sample every host's connected state through the outage: once false, it must
+  // stay false until the quorum is back, though the watches of the waiting hosts
+  // still end quietly on the member that is left.
+  const samples = new Map(group.map((h) => [h.id, [] as boolean[]]));
+  const sampler = setInterval(() => {
+    for (const h of group) samples.get(h.id)?.push(h.gate.status().connected);
+  }, 10);
+  try {
+    await cluster.stop(1);
+    await cluster.stop(2);
+    // Each waiting host's watch ended (recheck) and its next round failed.
+    await waitFor(
+      () => waiting.every((h) => /^etcd: /.test(h.gate.status().waiting?.reason ?? "")),
+      () => `waiting on etcd: ${waiting.map((h) => h.gate.status().waiting?.reason)}`,
+    );
+    await waitFor(
+      () => waiting.every((h) => h.gate.status().counters.errors >= 6),
+      () => `more failed rounds: ${waiting.map((h) => h.gate.status().counters.errors)}`,
+    );
+  } finally {
+    clearInterval(sampler);
+  }
+  for (const [id, seen] of samples) {
+    const down = seen.indexOf(false);
+    assert(down >= 0, `${id} noticed the outage`);
+    assert(!seen.slice(down).includes(true), `${id} said connected again without a quorum`);
+  }
+  await cluster.start(1);
+  await waitFor(() => group.every((h) => h.gate.status().connected), () => "connected again");
+  await slot.release();
+  assertEquals(await rest, waiting.map(() => "installed"));
+});
+
+Deno.test("gate: with max_concurrent 3, the failed canary's paused state and the halt are one revision; nobody else installs", async () => {
+  await using cluster = await startEtcdCluster({ size: 1 });
+  const s = settings(cluster.endpoints, { maxConcurrent: 3, recheck: 500 });
+  await using group = await hosts(5, s);
+  const [canaryId] = canaries(group.map((h) => h.id), 1);
+  const canary = group.find((h) => h.id === canaryId);
+  assert(canary);
+  const others = group.filter((h) => h !== canary);
+  const rest = later(Promise.all(others.map((h) => h.update(V1))));
+  // The rollback takes a while (the old version starting again), as in ysco.
+  assertEquals(await canary.update(V1, { fail: true, installMs: 1500 }), "rolled back");
+  await waitFor(
+    () => others.every((h) => h.gate.status().waiting?.reason.startsWith("halted:") ?? false),
+    () => `every host halted: ${others.map((h) => h.gate.status().waiting?.reason).join(" | ")}`,
+  );
+  await using client = new EtcdClient({ endpoints: cluster.endpoints });
+  const events = await readHistory(client, s.group);
+  const halt = events.find((e) => e.type === "put" && e.key.endsWith("/halt"));
+  const paused = events.find((e) =>
+    e.type === "put" && e.key.endsWith(`/hosts/${canaryId}`) && JSON.parse(e.value).paused
+  );
+  assert(halt && paused, "a halt and a paused state");
+  assertEquals(paused.revision, halt.revision, "paused and halted in one transaction");
+  assertEquals(
+    replay(events, s.group).starts.map((x) => x.id),
+    [canaryId],
+    "only the canary installed",
+  );
+  await Promise.all(others.map((h) => h.gate.close()));
+  await assertRejects(() => rest, Error, "gate closed");
+});
+
+Deno.test("gate: a canary writes no soak mark for the version the group started on, only once a host needs it", async () => {
+  await using cluster = await startEtcdCluster({ size: 1 });
+  const s = settings(cluster.endpoints, { soak: 100, recheck: 500 });
+  await using group = await hosts(3, s);
+  // Far past the soak time: a mark now would be one for a version nobody rolls out.
+  const t0 = Date.now();
+  await waitFor(() => Date.now() > t0 + 1000, () => "ten soak times");
+  await using client = new EtcdClient({ endpoints: cluster.endpoints });
+  // A host joins still running an older version: now V0 is rolled out to it.
+  const joined = await client.put("/test/joined", "");
+  // One that is no canary (a canary on the old version would install V0 itself).
+  const ids = group.map((h) => h.id);
+  const oldId = Array.from({ length: 20 }, (_, i) => `old-${i}`)
+    .find((id) => canaries([...ids, id], 1)[0] !== id);
+  assert(oldId);
+  await using old = simHost(oldId, { version: "v0.9.0", goVersion: "go1.23.4" }, s);
+  const marks = `/ysco/fleet/web/targets/${targetName(V0)}/soaked/`;
+  await waitFor(
+    async () => (await client.range(marks, { prefix: true, countOnly: true })).count === 1,
+    () => "the canary's soak mark once a host runs an older version",
+  );
+  const events = await readHistory(client, s.group);
+  const mark = events.filter((e) => e.key.startsWith(marks));
+  const [canaryId] = canaries([...ids, old.id], 1);
+  assertEquals(mark.map((e) => e.key.slice(marks.length)), [canaryId]);
+  assert((mark[0]?.revision ?? 0) > joined, "no mark before a host needed it");
 });

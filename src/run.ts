@@ -270,11 +270,11 @@ const DISCOVERY: Discovery = {
 function lazyGobuildFetcher(dir: string, log: Logger, metrics: YscoMetrics): Fetcher {
   let fetcher: Promise<Fetcher> | undefined;
   return {
-    async fetch(spec, dest, modeFrom, config) {
+    async fetch(spec, dest, modeFrom, config, options) {
       fetcher ??= import("./update/gobuild_fetcher.ts").then((m) =>
         m.createGobuildFetcher(dir, log, metrics)
       );
-      return await (await fetcher).fetch(spec, dest, modeFrom, config);
+      return await (await fetcher).fetch(spec, dest, modeFrom, config, options);
     },
   };
 }

@@ -26,9 +26,12 @@ export type Role = "service" | "new" | "rolled back";
 
 const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = { SIGINT: 2, SIGTERM: 15 };
 
+/** What the lifetime needs of the supervisor (src/supervise/supervisor.ts; a fake in tests). */
+export type ServiceSupervisor = Pick<Supervisor, "start" | "adopt" | "stop" | "killGroup">;
+
 /** Options for ServiceLifetime. */
 export interface LifetimeOptions {
-  supervisor: Supervisor;
+  supervisor: ServiceSupervisor;
   log: Logger;
   clock: Clock;
   /** The current `update.stop_timeout`, ms. */

@@ -26,10 +26,9 @@ import type { ExecState } from "../self/exec_state.ts";
 import { unblockStopSignals } from "../self/exec.ts";
 import type { State, Which } from "../state.ts";
 import { processMark } from "../supervise/process_mark.ts";
-import type { Supervisor } from "../supervise/supervisor.ts";
 import type { YscoMetrics } from "../ysco_metrics.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
-import { ServiceLifetime } from "./lifetime.ts";
+import { ServiceLifetime, type ServiceSupervisor } from "./lifetime.ts";
 import type { RecoveryPlan } from "./recovery.ts";
 import { Scheduler } from "./scheduler.ts";
 import { SelfUpdates } from "./self_update.ts";
@@ -73,7 +72,7 @@ export interface UpdaterOptions {
   dir: string;
   /** The service binary as given on the command line, e.g. "./app". */
   cmd: string;
-  supervisor: Supervisor;
+  supervisor: ServiceSupervisor;
   /** Build info of the service binary at start. */
   buildInfo: BuildInfo;
   config: Config;
@@ -94,6 +93,8 @@ export interface UpdaterOptions {
   clock?: Clock;
   /** Random numbers in [0, 1), for jitter. @default Math.random */
   random?: () => number;
+  /** Writes the state file. @default writeState of src/state.ts */
+  writeState?: (dir: string, state: State) => Promise<void>;
 }
 
 /** Drives updates of one supervised service. */
@@ -124,6 +125,7 @@ export class Updater {
       dir: o.dir,
       log: o.log,
       writeErrors: o.metrics.stateWriteErrors,
+      ...(o.writeState ? { write: o.writeState } : {}),
     });
     this.#running = { info: serviceInfo(o.buildInfo) };
     const cmdAbs = isAbsolute(o.cmd) ? o.cmd : resolve(Deno.cwd(), o.cmd);

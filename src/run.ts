@@ -26,7 +26,7 @@ import {
 import { Supervisor } from "./supervise/supervisor.ts";
 import type { FleetGate } from "./fleet/mod.ts";
 import { type Discovery, type Fetcher, Updater } from "./update/updater.ts";
-import { failpoint, FAILPOINT_ENV } from "./update/failpoint.ts";
+import { failpoint, FAILPOINT_ENV, failpointEnabled } from "./update/failpoint.ts";
 import {
   leftoverDirs,
   recoverInstall,
@@ -232,7 +232,7 @@ export async function runService(o: RunOptions): Promise<number> {
   globalThis.addEventListener("unhandledrejection", onUnhandled);
   if (exec !== undefined) {
     await updater.arrived();
-    await failpoint("self-boot", log, signalAbort("SIGUSR2"));
+    if (failpointEnabled("self-boot")) await failpoint("self-boot", log, signalAbort("SIGUSR2"));
   }
   using _signals = supervisor.forwardSignals((signal) => updater.signalled(signal));
   try {

@@ -12,14 +12,7 @@
  */
 
 import { join } from "node:path";
-import {
-  goBuild,
-  goProxyDir,
-  type GoToolchain,
-  run,
-  TESTSVC,
-  TESTSVC_VERSIONS,
-} from "./_go.ts";
+import { goBuild, goProxyDir, type GoToolchain, run, TESTSVC, TESTSVC_VERSIONS } from "./_go.ts";
 import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
 import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";

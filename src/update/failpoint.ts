@@ -21,6 +21,11 @@ function points(): ReadonlySet<string> {
   return enabled;
 }
 
+/** Whether the test asked to stop at the fail point name. */
+export function failpointEnabled(name: string): boolean {
+  return points().has(name);
+}
+
 /**
  * Stops at the fail point name when the test enabled it: logs
  * `msg="failpoint reached" name=NAME` and waits until signal aborts (or forever).

@@ -36,6 +36,11 @@ async function fill(dir: string, what: "space" | "inodes"): Promise<void> {
   }
 }
 
+/** The download's temporary files (`ysco.NAME.RANDOM`) in the service's directory. */
+async function partialDownloads(world: World): Promise<string[]> {
+  return (await tempFiles(world)).filter((f) => /\/ysco\./.test(f));
+}
+
 /** Asks for v1.0.1 through the API and returns the answer. */
 async function postUpdate(world: World): Promise<{ status: number; text: string }> {
   const res = await world.admin("/update", {
@@ -51,7 +56,10 @@ Deno.test("SIGTERM during a download that never ends stops ysco at once: nothing
   await world.configure();
   const ysco = await world.startYsco();
   await ysco.waitFor(/msg="updating service"/, 60_000);
-  await poll("the partial download", async () => (await tempFiles(world)).length > 0 || undefined);
+  await poll(
+    "the partial download",
+    async () => (await partialDownloads(world)).length > 0 || undefined,
+  );
   const t0 = performance.now();
   ysco.kill("SIGTERM");
   const status = await ysco.status;
@@ -70,6 +78,36 @@ Deno.test("SIGTERM during a download that never ends stops ysco at once: nothing
   ]]);
   // Scheduled still: the next start installs it.
   assertEquals(state.scheduled.map((u) => u.version), ["v1.0.1"]);
+});
+
+Deno.test("kill -9 during a download: the restarted ysco removes the partial file and ends the update", async () => {
+  await using world = await startWorld({ announced: ["v1.0.1"] });
+  world.gobuild.faults.download = "stall";
+  await world.configure();
+  const first = await world.startYsco();
+  await poll(
+    "the partial download",
+    async () => (await partialDownloads(world)).length > 0 || undefined,
+  );
+  const partial = await partialDownloads(world);
+  const pids = servicePids(world.dir);
+  first.kill("SIGKILL");
+  await first.status;
+  for (const pid of pids) Deno.kill(-pid, "SIGKILL");
+  delete world.gobuild.faults.download;
+  const second = await world.startYsco();
+  await second.waitFor(/msg="removed temporary files left by a crash"/);
+  await world.waitForVersion("v1.0.1");
+  const state = await poll("the update done", async () => {
+    const s = await readState(join(world.dir, "ys"));
+    return s.history.length === 2 ? s : undefined;
+  }, 60_000);
+  assertEquals(state.history.map((h) => [h.outcome, h.reason]), [
+    ["cancelled", "ysco ended during the download (a crash, a kill or a reboot)"],
+    ["installed", undefined],
+  ]);
+  assertEquals(partial.length, 1);
+  assertEquals(await tempFiles(world), []);
 });
 
 Deno.test({

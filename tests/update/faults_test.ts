@@ -10,7 +10,7 @@ import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { run } from "../_go.ts";
 import { poll } from "../_process.ts";
 import { GO, startWorld, type World } from "../_world.ts";
-import { servicePids, tempFiles } from "./_crash.ts";
+import { noTempFiles, servicePids, tempFiles } from "./_crash.ts";
 
 const ROOT = Deno.uid() === 0;
 
@@ -68,7 +68,7 @@ Deno.test("SIGTERM during a download that never ends stops ysco at once: nothing
   assert(ms < 30_000, `ysco took ${Math.round(ms)} ms to stop`);
   assertEquals(status.code, 0);
   await poll("the service stopped", () => servicePids(world.dir).length === 0 || undefined);
-  assertEquals(await tempFiles(world), []);
+  await noTempFiles(world);
   assertEquals(await Deno.readLink(join(world.dir, "testsvc")), `testsvc-v1.0.0-${GO}`);
   const state = await readState(join(world.dir, "ys"));
   assertEquals(state.install, undefined);
@@ -107,7 +107,7 @@ Deno.test("kill -9 during a download: the restarted ysco removes the partial fil
     ["installed", undefined],
   ]);
   assertEquals(partial.length, 1);
-  assertEquals(await tempFiles(world), []);
+  await noTempFiles(world);
 });
 
 Deno.test({
@@ -131,7 +131,7 @@ Deno.test({
     // The service was never stopped, nothing of the update is left.
     assertEquals(servicePids(world.dir), pid);
     assertEquals(await Deno.readLink(join(world.dir, "testsvc")), `testsvc-v1.0.0-${GO}`);
-    assertEquals(await tempFiles(world), []);
+    await noTempFiles(world);
     assert(
       !(await Array.fromAsync(Deno.readDir(world.dir))).some((e) => e.name.includes("v1.0.1")),
     );
@@ -166,7 +166,7 @@ Deno.test({
     assertMatch(answer.text, /failed: installing: Cannot point symlink .*No space left/);
     assertEquals(servicePids(world.dir), pid);
     assertEquals(await Deno.readLink(join(world.dir, "testsvc")), `testsvc-v1.0.0-${GO}`);
-    assertEquals(await tempFiles(world), []);
+    await noTempFiles(world);
     assert(
       !(await Array.fromAsync(Deno.readDir(world.dir))).some((e) => e.name.includes("v1.0.1")),
     );

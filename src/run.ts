@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { type BuildInfo, BuildInfoError, readBuildInfo } from "./buildinfo/mod.ts";
 import type { Config } from "./config/config.ts";
 import { loadConfig } from "./config/load.ts";
@@ -26,6 +26,14 @@ import {
 import { Supervisor } from "./supervise/supervisor.ts";
 import type { FleetGate } from "./fleet/mod.ts";
 import { type Discovery, type Fetcher, Updater } from "./update/updater.ts";
+import { failpoint, FAILPOINT_ENV, failpointEnabled } from "./update/failpoint.ts";
+import {
+  leftoverDirs,
+  recoverInstall,
+  type RecoveryPlan,
+  removeLeftovers,
+  stopLeftOverService,
+} from "./update/recovery.ts";
 import { createAdminApp, createMetricsApp } from "./web/app.ts";
 import { YSCO_VERSION } from "./ysco_version.ts";
 import { hostGoarch, hostGoos } from "./platform.ts";
@@ -51,7 +59,10 @@ export interface RunOptions {
 }
 
 /** Environment variables ysco uses for itself and never passes to the service. */
-const PRIVATE_ENV = [SELF_ENV];
+const PRIVATE_ENV = [SELF_ENV, FAILPOINT_ENV];
+
+/** When this process started (ms): temporary files older than that are left by a crash. */
+const STARTED = Date.now();
 
 /**
  * Checks the command line of `ysco run` before anything starts.
@@ -102,6 +113,33 @@ export async function runService(o: RunOptions): Promise<number> {
   }
   log.setLevel(config.log_level);
 
+  let state: State;
+  try {
+    state = await readState(o.dir);
+  } catch (err) {
+    if (err instanceof StateError) {
+      log.error("cannot read state", { err: err.message });
+      return 1;
+    }
+    throw err;
+  }
+
+  let exec: ExecState | undefined;
+  try {
+    exec = takeExecState();
+  } catch (err) {
+    log.error("cannot take over from the ysco that replaced itself", { err: errorMessage(err) });
+  }
+  // A start after a crash: what the killed ysco left (a running service, temporary
+  // files, an unfinished update) is dealt with before the service binary is read.
+  let recovery: RecoveryPlan | undefined;
+  if (exec === undefined) {
+    const cmdAbs = isAbsolute(o.cmd) ? o.cmd : resolve(o.cmd);
+    await stopLeftOverService(state, config.update.stop_timeout, log);
+    await removeLeftovers(leftoverDirs(cmdAbs, o.dir, o.self), STARTED, log);
+    recovery = await recoverInstall(state, cmdAbs, log);
+  }
+
   let buildInfo: BuildInfo;
   try {
     buildInfo = await readBuildInfo(o.cmd);
@@ -118,17 +156,6 @@ export async function runService(o: RunOptions): Promise<number> {
   const credentials = await prepareCredentials(o, config, log);
   if (credentials === "refused") return 1;
   await symlinkTips(o.cmd, o.self, log);
-
-  let state: State;
-  try {
-    state = await readState(o.dir);
-  } catch (err) {
-    if (err instanceof StateError) {
-      log.error("cannot read state", { err: err.message });
-      return 1;
-    }
-    throw err;
-  }
 
   log.info("ysco starting", {
     version: YSCO_VERSION,
@@ -159,12 +186,6 @@ export async function runService(o: RunOptions): Promise<number> {
     addFleetMetrics(metrics.registry, () => fleet.status());
   }
 
-  let exec: ExecState | undefined;
-  try {
-    exec = takeExecState();
-  } catch (err) {
-    log.error("cannot take over from the ysco that replaced itself", { err: errorMessage(err) });
-  }
   const env = Deno.env.toObject();
   for (const key of PRIVATE_ENV) delete env[key];
   const supervisor = new Supervisor({
@@ -194,6 +215,7 @@ export async function runService(o: RunOptions): Promise<number> {
       platform: `${hostGoos()}-${hostGoarch()}`,
     },
     ...(exec ? { exec } : {}),
+    ...(recovery ? { recovery } : {}),
   });
 
   let servers: Deno.HttpServer[];
@@ -204,10 +226,22 @@ export async function runService(o: RunOptions): Promise<number> {
     await gate?.close();
     return 1;
   }
+  // An error no part of ysco handled must not end ysco (and orphan the service).
+  const onUnhandled = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    metrics.internalErrors.inc();
+    log.error("internal error: unhandled promise rejection", { err: errorMessage(e.reason) });
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
+  if (exec !== undefined) {
+    await updater.arrived();
+    if (failpointEnabled("self-boot")) await failpoint("self-boot", log, signalAbort("SIGUSR2"));
+  }
   using _signals = supervisor.forwardSignals((signal) => updater.signalled(signal));
   try {
     return await updater.run();
   } finally {
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
     await Promise.all(servers.map((s) => s.shutdown()));
     await gate?.close();
   }
@@ -239,11 +273,11 @@ const DISCOVERY: Discovery = {
 function lazyGobuildFetcher(dir: string, log: Logger, metrics: YscoMetrics): Fetcher {
   let fetcher: Promise<Fetcher> | undefined;
   return {
-    async fetch(spec, dest, modeFrom, config) {
+    async fetch(spec, dest, modeFrom, config, options) {
       fetcher ??= import("./update/gobuild_fetcher.ts").then((m) =>
         m.createGobuildFetcher(dir, log, metrics)
       );
-      return await (await fetcher).fetch(spec, dest, modeFrom, config);
+      return await (await fetcher).fetch(spec, dest, modeFrom, config, options);
     },
   };
 }
@@ -295,6 +329,17 @@ function startWebServers(
     serve(metricsAddr, createMetricsApp(deps.metrics.registry).fetch, "metrics web server");
   }
   return servers;
+}
+
+/** An AbortSignal aborted when the process receives sig (for the crash tests' fail points). */
+function signalAbort(sig: Deno.Signal): AbortSignal {
+  const abort = new AbortController();
+  const handler = () => {
+    Deno.removeSignalListener(sig, handler);
+    abort.abort(new Error(`received ${sig}`));
+  };
+  Deno.addSignalListener(sig, handler);
+  return abort.signal;
 }
 
 function splitHostPort(addr: string): { hostname: string; port: number } {

@@ -69,10 +69,18 @@ export interface State {
   /** The newest release feed of ysco seen: a feed older than this is refused. */
   selfFeed?: { time: string; newest: string };
   /**
-   * A self-update that replaced the running ysco and is not confirmed yet by the new
-   * one. Found at a start of the old version, it means the new one did not come up.
+   * The journal of a self-update between the exec and the new version's
+   * confirmation (see docs/design.md, "The update transaction").
    */
   selfUpdate?: PendingSelfUpdate | undefined;
+  /**
+   * The journal of a service update in progress: written before every step that
+   * cannot be taken back, removed in the same write that records its outcome. Found
+   * at a start, it is recovered (src/update/recovery.ts).
+   */
+  install?: InstallJournal | undefined;
+  /** The service process last started, to find it after ysco itself was killed. */
+  service?: ProcessMark | undefined;
 }
 
 /** A self-update between the exec and the new version's confirmation. */
@@ -82,12 +90,60 @@ export interface PendingSelfUpdate {
   /** When the exec happened (ISO 8601). */
   time: string;
   manual: boolean;
+  /**
+   * "exec": written by the old process right before it replaces itself; "up": written
+   * by the new process as soon as it runs. A start of the old version that finds
+   * "exec" knows the new one never came up; "up" means it was stopped before it
+   * confirmed (not a failure of the release). Missing in older state files: "exec".
+   */
+  phase?: "exec" | "up";
+}
+
+/** A process, told apart from a later one with the same pid. */
+export interface ProcessMark {
+  pid: number;
+  /** The kernel's start time of the process and the boot it ran in; "" when unknown. */
+  start: string;
+}
+
+/** The phases of a service update, in order; see docs/design.md. */
+export type InstallPhase = "downloading" | "switched" | "started" | "watching" | "rolling back";
+
+/** A binary of an install: the release, and the file that holds it. */
+export interface InstallBinary extends Release {
+  /** Absolute path. */
+  binary: string;
+}
+
+/** The journal of a service update. */
+export interface InstallJournal {
+  phase: InstallPhase;
+  /** When the update began (ISO 8601). */
+  time: string;
+  manual: boolean;
+  /** What ran before: the binary a rollback returns to. */
+  from: InstallBinary;
+  /** What is installed: from "switched" on, with the size and SHA-256 it was verified with. */
+  to: InstallBinary & { size?: number; sha256?: string };
+  /** From "started" on: the new version's process. */
+  process?: ProcessMark;
+  /** "watching": until when the new version is watched (ISO 8601). */
+  watchUntil?: string;
+  /** "rolling back": why. */
+  reason?: string;
 }
 
 /** How many history entries are kept. */
 export const HISTORY_LIMIT = 100;
 
 const FORMAT_VERSION = 1;
+const INSTALL_PHASES: readonly InstallPhase[] = [
+  "downloading",
+  "switched",
+  "started",
+  "watching",
+  "rolling back",
+];
 const FILE = "state.json";
 
 /** A state file that cannot be read or is not a valid state. */
@@ -203,6 +259,22 @@ function checkState(json: unknown): string | undefined {
     const problem = checkFields(u, ["time"]) ?? checkFields(u.from, ["version", "path"]) ??
       checkFields(u.to, ["version", "path"]);
     if (problem) return `"selfUpdate": ${problem}`;
+  }
+  if (s.install !== undefined) {
+    const j = s.install as Record<string, unknown>;
+    const problem = checkFields(j, ["phase", "time"]) ??
+      checkFields(j.from, ["version", "goVersion", "binary"]) ??
+      checkFields(j.to, ["version", "goVersion", "binary"]);
+    if (problem) return `"install": ${problem}`;
+    if (!INSTALL_PHASES.includes(j.phase as InstallPhase)) {
+      return `"install": unknown phase ${JSON.stringify(j.phase)}`;
+    }
+  }
+  if (s.service !== undefined) {
+    const m = s.service as Record<string, unknown>;
+    if (typeof m !== "object" || m === null || typeof m.pid !== "number") {
+      return `"service": "pid" must be a number`;
+    }
   }
   for (const [i, h] of s.history.entries()) {
     const problem = checkFields(h, ["time", "which", "outcome"]);

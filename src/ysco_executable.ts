@@ -1,14 +1,20 @@
 /**
  * Which file runs ysco, for the `./ysco` symlink of `ysco init` and the ExecStart of
  * `ysco systemd-unit`: a release executable, the bin/ysco wrapper of a checkout, or
- * the bundle (dist/ysco.js, started through its `#!` line or `deno run`).
+ * the bundle (dist/ysco.js, started through its `#!` line or `deno run`), each as
+ * it was started (see src/self_path.ts).
  *
  * @module
  */
 
-import { basename, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { SELF_ENV, selfPath } from "./self_path.ts";
+import { resolve } from "node:path";
+import {
+  runsUnderDeno,
+  scriptMainModule,
+  SELF_ENV,
+  selfPath,
+  startsWithShebang,
+} from "./self_path.ts";
 
 /** The file that runs ysco. */
 export interface YscoExecutable {
@@ -23,12 +29,10 @@ export interface YscoExecutable {
  * (no single file starts it then).
  */
 export function yscoExecutable(cwd: string): YscoExecutable | undefined {
-  const wrapper = Deno.env.get(SELF_ENV);
-  if (wrapper) return { path: resolve(cwd, wrapper), underDeno: true };
-  if (/^deno(\.exe)?$/.test(basename(Deno.execPath()))) {
-    if (!Deno.mainModule.startsWith("file:")) return undefined;
-    const main = fileURLToPath(Deno.mainModule);
-    return startsWithShebang(main) ? { path: main, underDeno: true } : undefined;
+  if (Deno.env.get(SELF_ENV)) return { path: resolve(cwd, selfPath()), underDeno: true };
+  if (runsUnderDeno()) {
+    if (scriptMainModule() === undefined) return undefined;
+    return { path: resolve(cwd, selfPath()), underDeno: true };
   }
   const argv0 = selfPath();
   return { path: argv0.includes("/") ? resolve(cwd, argv0) : Deno.execPath(), underDeno: false };
@@ -40,18 +44,4 @@ export function yscoExecutable(cwd: string): YscoExecutable | undefined {
  */
 export function isScript(path: string): boolean {
   return startsWithShebang(path);
-}
-
-function startsWithShebang(path: string): boolean {
-  try {
-    const file = Deno.openSync(path);
-    try {
-      const head = new Uint8Array(2);
-      return file.readSync(head) === 2 && head[0] === 0x23 && head[1] === 0x21;
-    } finally {
-      file.close();
-    }
-  } catch {
-    return false;
-  }
 }

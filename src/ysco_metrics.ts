@@ -36,6 +36,8 @@ export interface YscoMetrics {
   updateDuration: Histogram;
   lastCheck: Gauge;
   lastCheckSuccess: Gauge;
+  stateWriteErrors: Counter;
+  internalErrors: Counter;
 }
 
 /** Creates the registry with every metric at its initial value. */
@@ -54,6 +56,14 @@ export function createYscoMetrics(): YscoMetrics {
     downloadErrors: r.counter(
       "ysco_download_errors_total",
       "Failed lookups or downloads of binaries from gobuild.",
+    ),
+    stateWriteErrors: r.counter(
+      "ysco_state_write_errors_total",
+      "Failed writes of the state file (a full disk, a read-only file system).",
+    ),
+    internalErrors: r.counter(
+      "ysco_internal_errors_total",
+      "Errors no part of ysco handled (unhandled promise rejections): a bug, logged at ERROR.",
     ),
     updateErrors: r.counter("ysco_update_errors_total", "Failed automatic (scheduled) updates."),
     updatesPaused: r.gauge(

@@ -12,7 +12,7 @@
  */
 
 import { join } from "node:path";
-import { goBuild, goProxyDir, type GoToolchain, TESTSVC, TESTSVC_VERSIONS } from "./_go.ts";
+import { goBuild, goProxyDir, type GoToolchain, run, TESTSVC, TESTSVC_VERSIONS } from "./_go.ts";
 import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
 import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./_gobuild_server.ts";
 import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
@@ -39,6 +39,11 @@ export interface WorldOptions {
   announced?: string[];
   /** Install the service as a regular file instead of a symlink. */
   noSymlink?: boolean;
+  /**
+   * Put the world's directory on a tmpfs of its own, mounted with these options (e.g.
+   * "size=64m,nr_inodes=40"), for tests of a full disk. Needs root.
+   */
+  tmpfs?: string;
 }
 
 /** A running world. */
@@ -75,6 +80,9 @@ export interface World extends AsyncDisposable, AdminClient {
 /** Starts the world; `await using` stops ysco, the service and every server. */
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const tmp: TempDir = await tempDir("ysco-world-");
+  if (options.tmpfs !== undefined) {
+    await run("mount", ["-t", "tmpfs", "-o", options.tmpfs, "tmpfs", tmp.path]);
+  }
   await Deno.chmod(tmp.path, 0o755);
   const version = options.version ?? "v1.0.0";
   const cmd = await installService(tmp.path, { version, go: options.go ?? "1.23" }, {
@@ -160,6 +168,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       for (const resource of [dns, proxy, gobuild]) {
         await Promise.resolve(resource[Symbol.asyncDispose]()).catch(() => {});
       }
+      if (options.tmpfs !== undefined) await run("umount", ["-l", tmp.path]);
       await tmp[Symbol.asyncDispose]();
     },
   };

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Release, ScheduledUpdate, State } from "../state.ts";
+import type { HistoryEntry, Release, ScheduledUpdate, State, Which } from "../state.ts";
 import { type Decision, type Found, pickUpdate, type Policies } from "./policy.ts";
 import { addAllowedTime, describeSchedule, formatZoned, parseSchedule } from "./schedule.ts";
 import {
@@ -105,11 +105,24 @@ export function planUpdate(input: PlanInput): Plan {
     goVersion: ref.goVersion,
     pending: ref.pending !== undefined,
   };
-  const decision = pickUpdate(
+  let decision = pickUpdate(
     { ...reference, runningGoVersion: input.running.goVersion },
     input.found,
     input.policy,
   );
+  const failed = decision.update ? rolledBack(state.history, target.which, decision) : undefined;
+  if (failed !== undefined) {
+    // A release that was rolled back is not scheduled again by itself: after an
+    // unpause it would fail again. An operator can still install it by hand.
+    decision = {
+      ...decision,
+      version: reference.version,
+      goVersion: reference.goVersion,
+      update: false,
+      reason: `${decision.version} with ${decision.goVersion} was rolled back at ${failed.time}` +
+        ` (${failed.reason ?? "it failed"}); not scheduled again, install it by hand to retry`,
+    };
+  }
 
   let scheduled = sortScheduled(state.scheduled);
   let added: ScheduledUpdate | undefined;
@@ -156,6 +169,25 @@ export function planUpdate(input: PlanInput): Plan {
   if (next !== undefined) plan.next = next;
   plan.summary = summarize(plan, input, describeSchedule(schedule));
   return plan;
+}
+
+/**
+ * The last history entry that rolled back release for which, unless the release was
+ * installed after it.
+ */
+export function rolledBack(
+  history: readonly HistoryEntry[],
+  which: Which,
+  release: Release,
+): HistoryEntry | undefined {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i];
+    if (h === undefined || h.which !== which) continue;
+    if (h.to.version !== release.version || h.to.goVersion !== release.goVersion) continue;
+    if (h.outcome === "installed") return undefined;
+    if (h.outcome === "rolled back") return h;
+  }
+  return undefined;
 }
 
 function summarize(plan: Plan, input: PlanInput, scheduleText: string): string {

@@ -21,6 +21,8 @@
 
 import type { Release, ScheduledUpdate, State, Which } from "../state.ts";
 import { addAllowedTime, isAllowedTime, nextAllowedTime, type Schedule } from "./schedule.ts";
+import { compareGoVersion } from "../version/goversion.ts";
+import { compareSemver } from "../version/semver.ts";
 
 const SECOND = 1000;
 const HOUR = 3_600_000;
@@ -29,6 +31,24 @@ const HOUR = 3_600_000;
 export const BACKOFF_BASE = HOUR;
 /** Longest backoff. */
 export const BACKOFF_MAX = 7 * 24 * HOUR;
+
+/**
+ * Whether the scheduled update u is pointless once `running` runs: not a newer
+ * version, and not a newer toolchain.
+ */
+export function supersededBy(u: Release, running: Release): boolean {
+  return compareSemver(u.version, running.version) <= 0 &&
+    compareGoVersion(u.goVersion, running.goVersion) <= 0;
+}
+
+/** The scheduled updates of which that `running` does not make pointless. */
+export function withoutSuperseded(
+  scheduled: readonly ScheduledUpdate[],
+  which: Which,
+  running: Release,
+): ScheduledUpdate[] {
+  return scheduled.filter((u) => u.which !== which || !supersededBy(u, running));
+}
 
 /** The program and package an update is for. */
 export interface Target {

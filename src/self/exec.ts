@@ -17,6 +17,7 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  pthread_sigmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 } as const;
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
@@ -62,6 +63,37 @@ export function execve(path: string, argv: readonly string[], env: Record<string
   void args.keep;
   void envp.keep;
   return new Error(`Cannot execute ${path}: execve failed`);
+}
+
+/** SIGHUP, SIGINT and SIGTERM as a Linux sigset_t (128 bytes, bit n-1 for signal n). */
+function stopSignalSet(): Uint8Array<ArrayBuffer> {
+  const set = new Uint8Array(128);
+  set[0] = (1 << (1 - 1)) | (1 << (2 - 1)); // SIGHUP, SIGINT
+  set[1] = 1 << (15 - 1 - 8); // SIGTERM
+  return set;
+}
+
+const SIG_BLOCK = 0;
+const SIG_UNBLOCK = 1;
+
+/**
+ * Blocks SIGHUP, SIGINT and SIGTERM in the calling thread, right before an exec: a
+ * stop signal that arrives during the exec then stays pending for the new program
+ * (a blocked mask and pending signals survive execve) instead of killing it before
+ * it listens for signals.
+ */
+export function blockStopSignals(): void {
+  if (Deno.build.os !== "linux") return;
+  libc().pthread_sigmask(SIG_BLOCK, stopSignalSet(), null);
+}
+
+/**
+ * Unblocks what blockStopSignals blocked: in the new program once it listens for
+ * signals (a pending stop is delivered now), or after a failed exec.
+ */
+export function unblockStopSignals(): void {
+  if (Deno.build.os !== "linux") return;
+  libc().pthread_sigmask(SIG_UNBLOCK, stopSignalSet(), null);
 }
 
 /** How a waited-for child ended: exit code (128 + signal when killed) and signal. */

@@ -62,13 +62,15 @@ export async function downloadRelease(
   file: ReleaseFile,
   dest: string,
   modeFrom: string,
-  timeoutMs: number,
+  options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<string> {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   const tmp = join(dirname(dest), `.${basename(dest)}.${crypto.randomUUID()}.tmp`);
   const mode = ((await Deno.stat(modeFrom)).mode ?? 0o755) & 0o7777;
   const out = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
   try {
-    const res = await fetch(file.url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(file.url, { signal });
     if (res.status !== 200 || res.body === null) {
       await res.body?.cancel();
       throw new Error(`status ${res.status}`);

@@ -2,8 +2,10 @@
  * The supervisor: starts the service with ysco's stdio, environment and working
  * directory in its own process group, forwards INT, TERM, HUP, USR1 and USR2 to it,
  * reports its exit, and stops it (TERM, a bounded wait, then KILL to the whole
- * process group). It only supervises: when to restart, update or roll back is the
- * updater's decision.
+ * process group). Whenever a service process exits, for whatever reason, what is
+ * left of its process group is killed (as systemd's KillMode=mixed does): one stop
+ * path for a stop, an update and a natural exit. It only supervises: when to
+ * restart, update or roll back is the updater's decision.
  *
  * @module
  */
@@ -109,6 +111,7 @@ export class Supervisor {
       pid: child.pid,
       startedAt,
       status: child.status.then((s) => {
+        killGroup(child.pid);
         if (this.#child === child) {
           this.#child = undefined;
           this.#current = undefined;
@@ -140,6 +143,7 @@ export class Supervisor {
         (s) => s,
         (err) => ({ code: 1, signal: null, startError: errorMessage(err) }),
       ).then((s) => {
+        killGroup(pid);
         if (this.#adopted === proc) {
           this.#adopted = undefined;
           this.#current = undefined;
@@ -171,8 +175,8 @@ export class Supervisor {
 
   /**
    * Stops the service: SIGTERM, up to timeoutMs for it to exit, then SIGKILL to its
-   * whole process group. Also kills what is left of the group after the service
-   * exited, so that no stray child keeps a port or file. Resolves with the exit.
+   * whole process group (what is left of the group after it exited is killed in any
+   * case, see start). Resolves with the exit.
    */
   async stop(timeoutMs: number): Promise<ExitStatus | undefined> {
     const proc = this.#current;
@@ -190,8 +194,8 @@ export class Supervisor {
         pid: proc.pid,
         timeout: `${timeoutMs / 1000}s`,
       });
+      killGroup(proc.pid);
     }
-    killGroup(proc.pid);
     return await proc.status;
   }
 
@@ -223,14 +227,15 @@ export class Supervisor {
   }
 }
 
-/** SIGKILL to a process group; a group that is already gone is fine. */
+/**
+ * SIGKILL to a process group. Never throws: a group that is gone is the usual case,
+ * and a group ysco may not signal (EPERM) has nothing of the service left to kill.
+ */
 function killGroup(pgid: number): void {
   if (pgid <= 1) return;
   try {
     Deno.kill(-pgid, "SIGKILL");
-  } catch (err) {
-    if (
-      !(err instanceof Deno.errors.NotFound) && !/ESRCH|No such process/.test(errorMessage(err))
-    ) throw err;
+  } catch {
+    // gone already
   }
 }

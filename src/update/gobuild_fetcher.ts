@@ -16,7 +16,7 @@ import { httpTlogOps } from "../verify/tlog_ops.ts";
 import { parseVerifierKey } from "../verify/verifier_key.ts";
 import type { YscoMetrics } from "../ysco_metrics.ts";
 import type { BuildSpec } from "../verify/buildspec.ts";
-import type { Fetcher } from "./updater.ts";
+import type { Fetched, Fetcher, FetchOptions } from "./types.ts";
 
 /**
  * A Fetcher using the gobuild of the configuration; the log's cache lives under
@@ -42,10 +42,16 @@ export function createGobuildFetcher(dir: string, log: Logger, metrics: YscoMetr
     return { client: c, base };
   };
   return {
-    async fetch(spec: BuildSpec, dest: string, modeFrom: string, config: Config): Promise<string> {
+    async fetch(
+      spec: BuildSpec,
+      dest: string,
+      modeFrom: string,
+      config: Config,
+      options: FetchOptions = {},
+    ): Promise<Fetched> {
       const { client: tlog, base } = client(config);
       const t0 = performance.now();
-      const verified = await tlog.lookup(spec);
+      const verified = await abortable(tlog.lookup(spec), options.signal);
       log.debug("looked up binary at gobuild", {
         record: verified.id,
         tree: verified.tree.size,
@@ -56,6 +62,7 @@ export function createGobuildFetcher(dir: string, log: Logger, metrics: YscoMetr
       const got = await downloadBinary({ url, record: verified.record, dest }, {
         timeoutMs: config.gobuild.timeout,
         modeFrom,
+        ...(options.signal ? { signal: options.signal } : {}),
       });
       log.info("downloaded verified binary", {
         url,
@@ -64,7 +71,21 @@ export function createGobuildFetcher(dir: string, log: Logger, metrics: YscoMetr
         record: verified.id,
         duration: `${Math.round(performance.now() - t0)}ms`,
       });
-      return got.path;
+      return { path: got.path, size: got.size, sha256: got.sha256 };
     },
   };
+}
+
+/**
+ * Waits for p, or rejects as soon as signal aborts (a lookup in the log writes only
+ * its cache, so it may finish in the background).
+ */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

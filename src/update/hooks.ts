@@ -10,6 +10,14 @@ import { errorMessage } from "../errors.ts";
 /** Longest a hook may run before it is killed and counted as failed. */
 export const HOOK_TIMEOUT_MS = 5 * 60_000;
 
+/** Options for runHook. */
+export interface HookOptions {
+  /** Longest it may run, ms. @default HOOK_TIMEOUT_MS */
+  timeoutMs?: number;
+  /** Kills it at once (ysco is stopping). */
+  signal?: AbortSignal;
+}
+
 /**
  * Runs a hook command; returns undefined on success, else why it failed.
  * @param env variables added to ysco's environment
@@ -17,8 +25,9 @@ export const HOOK_TIMEOUT_MS = 5 * 60_000;
 export async function runHook(
   command: string,
   env: Record<string, string>,
-  timeoutMs = HOOK_TIMEOUT_MS,
+  options: HookOptions = {},
 ): Promise<string | undefined> {
+  const timeoutMs = options.timeoutMs ?? HOOK_TIMEOUT_MS;
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("/bin/sh", {
@@ -32,19 +41,26 @@ export async function runHook(
     return `cannot start: ${errorMessage(err)}`;
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
+  let onAbort = () => {};
+  const timeout = new Promise<"timeout" | "aborted">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    onAbort = () => resolve("aborted");
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
   });
   const result = await Promise.race([child.status, timeout]);
   clearTimeout(timer);
-  if (result === "timeout") {
+  options.signal?.removeEventListener("abort", onAbort);
+  if (result === "timeout" || result === "aborted") {
     try {
       child.kill("SIGKILL");
     } catch {
       // exited meanwhile
     }
     await child.status;
-    return `did not finish within ${timeoutMs / 1000}s`;
+    return result === "aborted"
+      ? "killed: ysco is stopping"
+      : `did not finish within ${timeoutMs / 1000}s`;
   }
   return result.success ? undefined : `exited with status ${result.code}`;
 }

@@ -3,6 +3,8 @@
  * symlink is created next to it and renamed over it (atomic); when CMD is a regular
  * file, the current file is kept under its versioned name through a hard link and
  * the new binary is renamed over CMD (atomic as well). At no moment is CMD missing.
+ * Everything but the rename is prepared beforehand, so that an update stops the
+ * service only for one rename and a spawn.
  *
  * @module
  */
@@ -47,17 +49,40 @@ export async function currentBinary(cmd: string, cwd = Deno.cwd()): Promise<stri
   return isAbsolute(target) ? target : resolve(dirname(abs), target);
 }
 
+/** A switch of CMD to a new binary, prepared so that only one rename is left to do. */
+export interface PreparedSwitch {
+  /** The binary CMD ran before (absolute): the symlink's target, or where a regular CMD is kept. */
+  previous: string;
+  /** Where the new binary is once switched to: the binary itself, or CMD for a regular CMD. */
+  installed: string;
+  /** Whether CMD is a symlink. */
+  symlink: boolean;
+  /**
+   * Makes CMD run the new binary: one rename, synchronous, so that nothing else runs
+   * between the old process's exit and the new one's start.
+   * @throws Error naming the paths; CMD is unchanged then
+   */
+  commit(): void;
+  /** Makes the switch durable (fsync of the directory); after commit. */
+  sync(): Promise<void>;
+  /** Undoes what prepareSwitch made, when commit was not done. */
+  abort(): Promise<void>;
+}
+
 /**
- * Makes CMD run binary (a file in CMD's directory). For a regular CMD, the current
- * file stays available as `asideName` (or that name with a random suffix when taken).
- * @throws Error naming the paths; CMD is unchanged then
+ * Prepares making CMD run binary (a file in CMD's directory), doing every step that
+ * can fail for want of space or inodes before the service is stopped: for a symlink
+ * CMD, the new symlink is created next to it; for a regular CMD, the current file is
+ * kept under asideName (or that name with a random suffix when taken) through a hard
+ * link. Durable (the directory is synced) before it returns.
+ * @throws Error naming the paths; nothing is left behind then
  */
-export async function installBinary(
+export async function prepareSwitch(
   binary: string,
   cmd: string,
   asideName: string,
   cwd = Deno.cwd(),
-): Promise<Installed> {
+): Promise<PreparedSwitch> {
   const cmdAbs = isAbsolute(cmd) ? cmd : resolve(cwd, cmd);
   const dir = dirname(cmdAbs);
   const info = await Deno.lstat(cmdAbs);
@@ -67,7 +92,6 @@ export async function installBinary(
     const tmp = join(dir, `.${basename(cmdAbs)}.${crypto.randomUUID()}.tmp`);
     try {
       await Deno.symlink(target, tmp);
-      await Deno.rename(tmp, cmdAbs);
       await syncDir(dir);
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});
@@ -75,27 +99,71 @@ export async function installBinary(
         cause: err,
       });
     }
-    return { previous, symlink: true };
+    return {
+      previous,
+      installed: binary,
+      symlink: true,
+      commit() {
+        try {
+          Deno.renameSync(tmp, cmdAbs);
+        } catch (err) {
+          throw new Error(`Cannot point symlink ${cmdAbs} to ${target}: ${errorMessage(err)}`, {
+            cause: err,
+          });
+        }
+      },
+      sync: () => syncDir(dir),
+      abort: () => Deno.remove(tmp).catch(() => {}),
+    };
   }
   let aside = join(dir, asideName);
   if (await exists(aside)) aside = `${aside}.${crypto.randomUUID().slice(0, 12)}`;
   try {
     await Deno.link(cmdAbs, aside);
+    await syncDir(dir);
   } catch (err) {
+    await Deno.remove(aside).catch(() => {});
     throw new Error(`Cannot keep current binary ${cmdAbs} as ${aside}: ${errorMessage(err)}`, {
       cause: err,
     });
   }
+  return {
+    previous: aside,
+    installed: cmdAbs,
+    symlink: false,
+    commit() {
+      try {
+        Deno.renameSync(binary, cmdAbs);
+      } catch (err) {
+        throw new Error(`Cannot move new binary ${binary} to ${cmdAbs}: ${errorMessage(err)}`, {
+          cause: err,
+        });
+      }
+    },
+    sync: () => syncDir(dir),
+    abort: () => Deno.remove(aside).catch(() => {}),
+  };
+}
+
+/**
+ * Makes CMD run binary at once: prepareSwitch, commit and sync.
+ * @throws Error naming the paths; CMD is unchanged then
+ */
+export async function installBinary(
+  binary: string,
+  cmd: string,
+  asideName: string,
+  cwd = Deno.cwd(),
+): Promise<Installed> {
+  const prepared = await prepareSwitch(binary, cmd, asideName, cwd);
   try {
-    await Deno.rename(binary, cmdAbs);
-    await syncDir(dir);
+    prepared.commit();
   } catch (err) {
-    await Deno.remove(aside).catch(() => {});
-    throw new Error(`Cannot move new binary ${binary} to ${cmdAbs}: ${errorMessage(err)}`, {
-      cause: err,
-    });
+    await prepared.abort();
+    throw err;
   }
-  return { previous: aside, symlink: false };
+  await prepared.sync();
+  return { previous: prepared.previous, symlink: prepared.symlink };
 }
 
 /**

@@ -1,8 +1,18 @@
 /**
  * Updates of ysco itself, from its signed release feed: checks (policy.self, with
  * the service's schedule, delay and pause), the update (download and verify next to
- * ysco's path, try the new binary, exec it keeping the pid and the service), the new
- * process's confirmation, and noticing at a start that a new version did not come up.
+ * ysco's path, try the new binary, exec it keeping the pid and the service), and
+ * the journal that tells at the next start how an exec ended:
+ *
+ * - "exec", written right before the exec: found by a start of the old version, the
+ *   new one never ran (a release that cannot start): rolled back, updates paused.
+ * - "up", written by the new process as soon as it runs, before anything can stop
+ *   it: found by a start of the old version, the new one ran but was stopped before
+ *   it confirmed: recorded as cancelled, tried again later, no pause.
+ * - the new process confirms: the `ysco` symlink names it, the history says so.
+ *
+ * A stop (SIGTERM, SIGINT) before the exec cancels it; one during the exec stays
+ * pending (blocked across the exec) and reaches the new process once it listens.
  *
  * @module
  */
@@ -11,29 +21,34 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Config } from "../config/config.ts";
 import { planUpdate } from "../decide/plan.ts";
 import { pickUpdate } from "../decide/policy.ts";
+import { withoutSuperseded } from "../decide/timing.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { dupInheritable, execve, findConnectionFd, writeAndClose } from "../self/exec.ts";
+import {
+  blockStopSignals,
+  dupInheritable,
+  execve,
+  findConnectionFd,
+  unblockStopSignals,
+  writeAndClose,
+} from "../self/exec.ts";
 import { EXEC_ENV, execAnswer, type ExecState } from "../self/exec_state.ts";
 import { SELF_ENV } from "../self_path.ts";
-import {
-  type Outcome,
-  type Release,
-  type ScheduledUpdate,
-  type State,
-  withHistory,
-} from "../state.ts";
-import type { ServiceProcess } from "../supervise/supervisor.ts";
+import { type Outcome, type ScheduledUpdate, withHistory } from "../state.ts";
 import { compareSemver } from "../version/semver.ts";
 import type { YscoMetrics } from "../ysco_metrics.ts";
+import type { Clock } from "./clock.ts";
+import { failpoint } from "./failpoint.ts";
 import { currentBinary, installBinary, removeOldBinary } from "./install.ts";
+import type { ServiceLifetime } from "./lifetime.ts";
+import type { StateStore } from "./store.ts";
 import {
   type CheckReport,
   historyEntry,
   type SelfInfo,
   type UpdateRequest,
   type UpdateResult,
-} from "./updater.ts";
+} from "./types.ts";
 
 /** Time limit of a feed lookup during a check, as for the other discovery methods. */
 const FEED_TIMEOUT_MS = 30_000;
@@ -47,130 +62,139 @@ async function releases() {
   return { ...feed, ...release };
 }
 
-/** What self-updates need from the updater, which owns the state. */
-export interface SelfUpdateHost {
-  /** The state; assigning it changes the updater's. */
-  state: State;
-  /** Writes the state. */
-  save(): Promise<void>;
-  readonly config: Config;
-  readonly log: Logger;
-  readonly metrics: YscoMetrics;
-  readonly self: SelfInfo;
-  now(): number;
+/** What self-updates work with. */
+export interface SelfUpdateOptions {
+  store: StateStore;
+  lifetime: ServiceLifetime;
+  log: Logger;
+  metrics: YscoMetrics;
+  self: SelfInfo;
+  clock: Clock;
+  /** The current configuration. */
+  config(): Config;
   /** Tells the status page what the update is doing. */
   phase(phase: string): void;
-  /** The service process, whose pid and start the new ysco takes over. */
-  proc(): ServiceProcess | undefined;
+  /** Aborted when ysco ends: a self-update in progress ends at once. */
+  signal: AbortSignal;
 }
 
 /** ysco's own updates. */
 export class SelfUpdates {
-  #h: SelfUpdateHost;
+  #o: SelfUpdateOptions;
 
-  /** @param host the updater's side */
-  constructor(host: SelfUpdateHost) {
-    this.#h = host;
+  /** @param options what it works with */
+  constructor(options: SelfUpdateOptions) {
+    this.#o = options;
   }
 
   /** Looks up ysco's releases in its feed and schedules what policy.self takes. */
   async check(report: CheckReport, config: Config): Promise<void> {
-    const m = this.#h.metrics;
-    const self = this.#h.self;
+    const o = this.#o;
+    const m = o.metrics;
     try {
       const { fetchFeed, feedMark, filesFor } = await releases();
       const feed = await fetchFeed(
         config.self.feed_url,
         config.self.verifier_key,
-        this.#h.state.selfFeed,
+        o.store.state.selfFeed,
         FEED_TIMEOUT_MS,
       );
-      this.#h.state = { ...this.#h.state, selfFeed: feedMark(feed) };
-      const versions = filesFor(feed, self.platform).map((f) => f.version);
+      o.store.set({ ...o.store.state, selfFeed: feedMark(feed) });
+      const versions = filesFor(feed, o.self.platform).map((f) => f.version);
       report.selfVersions = versions;
       m.selfNewerVersionAvailable.set(
-        versions.some((v) => compareSemver(v, self.version) > 0) ? 1 : 0,
+        versions.some((v) => compareSemver(v, o.self.version) > 0) ? 1 : 0,
       );
       const found = { versions, toolchains: { cur: "", prev: "", next: "" } };
       const policy = { version: config.policy.self, toolchain: "manual" as const };
       m.selfUpdateAvailable.set(
-        pickUpdate({ version: self.version, goVersion: "" }, found, policy).update ? 1 : 0,
+        pickUpdate({ version: o.self.version, goVersion: "" }, found, policy).update ? 1 : 0,
       );
       const plan = planUpdate({
         target: { which: "self", modPath: "ysco", pkgDir: "/" },
-        running: { version: self.version, goVersion: "" },
+        running: { version: o.self.version, goVersion: "" },
         found,
         policy,
         update: config.update,
-        state: this.#h.state,
-        now: this.#h.now(),
+        state: o.store.state,
+        now: o.clock.now(),
       });
       if (plan.added) {
-        this.#h.log.info("found new version of ysco", {
+        o.log.info("found new version of ysco", {
           newversion: plan.added.version,
           reason: plan.decision.reason,
         });
-        this.#h.state = { ...this.#h.state, scheduled: plan.scheduled };
+        o.store.set({ ...o.store.state, scheduled: plan.scheduled });
       }
     } catch (err) {
       report.selfError = errorMessage(err);
       m.monitorErrors.inc();
-      this.#h.log.error("looking for updates for self", { err: report.selfError });
+      o.log.error("looking for updates for self", { err: report.selfError });
     }
   }
 
   /**
    * Replaces the running ysco with a release from its feed, keeping the pid and the
-   * service: download and verify next to ysco's path, try it, then exec it. The new
-   * process confirms the update (and switches the ysco symlink) once it is up; a
-   * start of this version that finds the update unconfirmed knows it failed.
+   * service: download and verify next to ysco's path, try it, then exec it. Resolves
+   * only when the update did not happen (the exec replaces this program).
    */
-  async update(request: UpdateRequest, from: Release): Promise<UpdateResult> {
-    const config = this.#h.config;
-    const self = this.#h.self;
+  async update(request: UpdateRequest): Promise<UpdateResult> {
+    const o = this.#o;
+    const config = o.config();
+    const from = { version: o.self.version, goVersion: "" };
     const to = { version: request.version, goVersion: "" };
-    const log = this.#h.log.with({ which: "self", version: to.version });
-    const fail = async (reason: string): Promise<UpdateResult> => {
-      log.error("self-update failed", { err: reason });
-      const result: UpdateResult = { outcome: "failed", from, to, reason };
-      if (!request.manual) {
-        this.#h.metrics.updateErrors.inc();
-        this.#h.state = {
-          ...this.#h.state,
-          backoff: this.#h.state.backoff + 1,
-          backoffReason: reason,
-        };
+    const log = o.log.with({ which: "self", version: to.version });
+    const end = async (outcome: Outcome, reason: string): Promise<UpdateResult> => {
+      const result: UpdateResult = { outcome, from, to, reason };
+      log.error(outcome === "cancelled" ? "self-update cancelled" : "self-update failed", {
+        err: reason,
+      });
+      let s = { ...o.store.state, selfUpdate: undefined };
+      if (outcome === "failed" && !request.manual) {
+        o.metrics.updateErrors.inc();
+        s = { ...s, backoff: s.backoff + 1, backoffReason: reason };
       }
-      this.#h.metrics.updates.inc({ which: "self", outcome: "failed" });
-      this.#h.state = withHistory(
-        { ...this.#h.state, selfUpdate: undefined },
-        historyEntry(result, request, this.#h.now()),
-      );
-      await this.#h.save();
+      o.metrics.updates.inc({ which: "self", outcome });
+      try {
+        await o.store.commit(withHistory(s, historyEntry(result, request, o.clock.now())));
+      } catch (err) {
+        result.stateError = errorMessage(err);
+      }
       return result;
     };
     if (config.self.feed_url === "") {
-      return await fail("no release feed configured ([self] feed_url)");
+      return await end("failed", "no release feed configured ([self] feed_url)");
     }
     let final: string;
     try {
-      this.#h.phase("downloading");
+      o.phase("downloading");
       const { checkRuns, downloadRelease, fetchFeed, feedMark, filesFor } = await releases();
       const feed = await fetchFeed(
         config.self.feed_url,
         config.self.verifier_key,
-        this.#h.state.selfFeed,
+        o.store.state.selfFeed,
         config.gobuild.timeout,
       );
-      this.#h.state = { ...this.#h.state, selfFeed: feedMark(feed) };
-      const file = filesFor(feed, self.platform).find((f) => f.version === to.version);
-      if (file === undefined) throw new Error(`the feed has no ${to.version} for ${self.platform}`);
-      const selfAbs = isAbsolute(self.path) ? self.path : resolve(Deno.cwd(), self.path);
+      o.store.set({ ...o.store.state, selfFeed: feedMark(feed) });
+      const file = filesFor(feed, o.self.platform).find((f) => f.version === to.version);
+      if (file === undefined) {
+        throw new Error(`the feed has no ${to.version} for ${o.self.platform}`);
+      }
+      if (!o.self.path.includes("/")) {
+        throw new Error(
+          `ysco was started as "${o.self.path}" (through PATH, or as deno run of its sources): ` +
+            "a self-update needs the path of a release executable, the bundle or bin/ysco",
+        );
+      }
+      const selfAbs = absolute(o.self.path);
       const current = await currentBinary(selfAbs);
       final = join(dirname(selfAbs), `ysco-${to.version}`);
       if (final === current) throw new Error(`${final} is the running binary already`);
-      const temp = await downloadRelease(file, final, current, config.gobuild.timeout);
-      this.#h.phase("trying the new version");
+      const temp = await downloadRelease(file, final, current, {
+        timeoutMs: config.gobuild.timeout,
+        signal: o.signal,
+      });
+      o.phase("trying the new version");
       const problem = await checkRuns(temp, to.version);
       if (problem !== undefined) {
         await Deno.remove(temp).catch(() => {});
@@ -178,75 +202,80 @@ export class SelfUpdates {
       }
       await Deno.rename(temp, final);
       log.info("downloaded and tried new version of ysco", { path: final, sha256: file.sha256 });
-      this.#h.state = {
-        ...this.#h.state,
+      await o.store.commit({
+        ...o.store.state,
         selfUpdate: {
           from: { version: from.version, path: current },
           to: { version: to.version, path: final },
-          time: new Date(this.#h.now()).toISOString(),
+          time: new Date(o.clock.now()).toISOString(),
           manual: request.manual,
+          phase: "exec",
         },
-      };
-      await this.#h.save();
+      });
     } catch (err) {
-      return await fail(errorMessage(err));
+      if (o.signal.aborted) return await end("cancelled", errorMessage(o.signal.reason));
+      return await end("failed", errorMessage(err));
     }
+    await failpoint("self-exec", log, o.signal);
+    if (o.signal.aborted) return await end("cancelled", errorMessage(o.signal.reason));
 
-    const proc = this.#h.proc();
-    let requestFd = 0;
-    if (request.handoff) {
-      try {
-        const fd = findConnectionFd(request.handoff.localPort, request.handoff.remote);
-        if (fd !== undefined) requestFd = dupInheritable(fd);
-        else {
-          log.warn("cannot find the connection of the request; the new ysco cannot answer it", {
-            remote: `${request.handoff.remote.hostname}:${request.handoff.remote.port}`,
-          });
-        }
-      } catch (err) {
-        log.warn("cannot hand the request over to the new ysco; it will not get an answer", {
-          err: errorMessage(err),
-        });
-      }
-    }
+    const proc = o.lifetime.current;
     const state: ExecState = {
       pid: proc?.pid ?? 0,
       started: proc?.startedAt ?? 0,
       oldVersion: from.version,
       newVersion: to.version,
       newBinary: final,
-      requestFd,
+      requestFd: this.#handoffFd(request, log),
       redirect: request.handoff?.redirect ?? false,
     };
-    this.#h.phase("replacing ysco");
+    o.phase("replacing ysco");
     log.info("replacing ysco with the new version, the service keeps running", {
       pid: state.pid,
-      ...(request.handoff ? { requestfd: requestFd } : {}),
+      ...(request.handoff ? { requestfd: state.requestFd } : {}),
     });
     const env = {
       ...Deno.env.toObject(),
       [EXEC_ENV]: JSON.stringify(state),
-      [SELF_ENV]: self.path,
+      [SELF_ENV]: o.self.path,
     };
-    const err = execve(final, self.argv, env);
+    // A stop from here on stays pending across the exec, for the new process.
+    blockStopSignals();
+    const err = execve(final, o.self.argv, env);
+    unblockStopSignals();
     // Still here: the exec failed. The service was never touched.
-    return await fail(`exec: ${err.message}`);
+    return await end("failed", `exec: ${err.message}`);
+  }
+
+  /**
+   * In the new process after an exec, before it listens for signals: records that
+   * the new version runs (journal "up").
+   */
+  async arrived(): Promise<void> {
+    const o = this.#o;
+    const pending = o.store.state.selfUpdate;
+    if (pending === undefined) return;
+    try {
+      await o.store.commit({ ...o.store.state, selfUpdate: { ...pending, phase: "up" } });
+    } catch (err) {
+      o.log.error("cannot record that the new ysco runs", { err: errorMessage(err) });
+    }
   }
 
   /** In the new process after an exec: point ysco's path to itself, record, answer. */
   async confirm(exec: ExecState): Promise<void> {
-    const self = this.#h.self;
-    const log = this.#h.log.with({ which: "self" });
-    log.info("ysco back after exec", { prev: exec.oldVersion, new: self.version, pid: exec.pid });
-    const pending = this.#h.state.selfUpdate;
+    const o = this.#o;
+    const log = o.log.with({ which: "self" });
+    log.info("ysco back after exec", { prev: exec.oldVersion, new: o.self.version, pid: exec.pid });
+    const pending = o.store.state.selfUpdate;
     const from = { version: exec.oldVersion, goVersion: "" };
-    const to = { version: self.version, goVersion: "" };
+    const to = { version: o.self.version, goVersion: "" };
     let outcome: Outcome = "installed";
     let reason: string | undefined;
     try {
-      const selfAbs = isAbsolute(self.path) ? self.path : resolve(Deno.cwd(), self.path);
+      const selfAbs = absolute(o.self.path);
       const installed = await installBinary(exec.newBinary, selfAbs, `ysco-${exec.oldVersion}`);
-      const oldPrevious = this.#h.state.previousBinarySelf;
+      const oldPrevious = o.store.state.previousBinarySelf;
       if (oldPrevious !== "" && oldPrevious !== installed.previous) {
         await removeOldBinary(oldPrevious, selfAbs, [installed.previous, exec.newBinary]).catch((
           err,
@@ -254,35 +283,27 @@ export class SelfUpdates {
           log.warn("cannot remove older ysco binary", { path: oldPrevious, err: errorMessage(err) })
         );
       }
-      this.#h.state = {
-        ...this.#h.state,
+      const s = o.store.state;
+      o.store.set({
+        ...s,
         previousBinarySelf: installed.previous,
-        scheduled: this.#h.state.scheduled.filter((u) =>
-          !(u.which === "self" && compareSemver(u.version, self.version) <= 0)
-        ),
-      };
-      if (pending && !pending.manual) {
-        this.#h.state = { ...this.#h.state, backoff: 0, backoffReason: "" };
-      }
-      log.info("update installed", { version: self.version, from: exec.oldVersion });
+        scheduled: withoutSuperseded(s.scheduled, "self", to),
+        ...(pending && !pending.manual ? { backoff: 0, backoffReason: "" } : {}),
+      });
+      log.info("update installed", { version: o.self.version, from: exec.oldVersion });
     } catch (err) {
       // Running the new version, but ysco's path still names the old one: the next
       // start runs the old one again.
       outcome = "failed";
-      reason = `new ysco runs, but cannot point ${self.path} to it: ${errorMessage(err)}`;
+      reason = `new ysco runs, but cannot point ${o.self.path} to it: ${errorMessage(err)}`;
       log.error("self-update not finished", { err: reason });
     }
-    this.#h.metrics.updates.inc({ which: "self", outcome });
+    o.metrics.updates.inc({ which: "self", outcome });
     const result: UpdateResult = { outcome, from, to, ...(reason ? { reason } : {}) };
-    this.#h.state = withHistory(
-      { ...this.#h.state, selfUpdate: undefined },
-      historyEntry(
-        result,
-        { which: "self", ...to, manual: pending?.manual ?? false },
-        this.#h.now(),
-      ),
-    );
-    await this.#h.save();
+    await o.store.save(withHistory(
+      { ...o.store.state, selfUpdate: undefined },
+      historyEntry(result, { which: "self", manual: pending?.manual ?? false }, o.clock.now()),
+    ));
     if (exec.requestFd > 0) {
       try {
         writeAndClose(exec.requestFd, execAnswer(exec));
@@ -293,44 +314,77 @@ export class SelfUpdates {
   }
 
   /**
-   * At a normal start: a self-update that this version handed over to a new one and
-   * that was never confirmed means the new version did not come up. Recorded, and
-   * automatic updates pause until an operator looks.
+   * At a normal start: a self-update this version handed over to a new one and that
+   * was never confirmed. "exec": the new version did not come up; recorded as a
+   * rollback, and automatic updates pause until an operator looks. "up": it came up
+   * but was stopped before confirming; recorded as cancelled, tried again later.
    */
   async checkUnconfirmed(): Promise<void> {
-    const pending = this.#h.state.selfUpdate;
+    const o = this.#o;
+    const pending = o.store.state.selfUpdate;
     if (pending === undefined) return;
-    const self = this.#h.self;
-    if (pending.from.version !== self.version) {
-      this.#h.state = { ...this.#h.state, selfUpdate: undefined };
-      await this.#h.save();
+    if (pending.from.version !== o.self.version) {
+      await o.store.save({ ...o.store.state, selfUpdate: undefined });
+      return;
+    }
+    const from = { version: pending.from.version, goVersion: "" };
+    const to = { version: pending.to.version, goVersion: "" };
+    if (pending.phase === "up") {
+      const reason =
+        `ysco ${pending.to.version} was stopped before it confirmed the self-update; running ${o.self.version} again`;
+      o.metrics.updates.inc({ which: "self", outcome: "cancelled" });
+      await o.store.save(withHistory(
+        { ...o.store.state, selfUpdate: undefined },
+        historyEntry({ outcome: "cancelled", from, to, reason }, {
+          which: "self",
+          manual: pending.manual,
+        }, o.clock.now()),
+      ));
+      o.log.warn("self-update cancelled: the new version was stopped before it confirmed", {
+        version: pending.to.version,
+      });
       return;
     }
     const reason =
-      `ysco ${pending.to.version} did not come up after the self-update; running ${self.version} again`;
-    const result: UpdateResult = {
-      outcome: "rolled back",
-      from: { version: pending.from.version, goVersion: "" },
-      to: { version: pending.to.version, goVersion: "" },
-      reason,
-    };
-    this.#h.metrics.updates.inc({ which: "self", outcome: "rolled back" });
-    this.#h.metrics.updatesPaused.set(1);
+      `ysco ${pending.to.version} did not come up after the self-update; running ${o.self.version} again`;
+    o.metrics.updates.inc({ which: "self", outcome: "rolled back" });
+    o.metrics.updatesPaused.set(1);
     const bad = (u: ScheduledUpdate) => u.which === "self" && u.version === pending.to.version;
-    this.#h.state = withHistory(
+    await o.store.save(withHistory(
       {
-        ...this.#h.state,
+        ...o.store.state,
         selfUpdate: undefined,
         pauseReason: reason,
-        scheduled: this.#h.state.scheduled.filter((u) => !bad(u)),
+        scheduled: o.store.state.scheduled.filter((u) => !bad(u)),
       },
-      historyEntry(result, { which: "self", ...result.to, manual: pending.manual }, this.#h.now()),
-    );
-    await this.#h.save();
-    this.#h.log.error("self-update failed: the new version did not come up", {
+      historyEntry({ outcome: "rolled back", from, to, reason }, {
+        which: "self",
+        manual: pending.manual,
+      }, o.clock.now()),
+    ));
+    o.log.error("self-update failed: the new version did not come up", {
       version: pending.to.version,
     });
   }
 
-  // ---- helpers ----
+  /** The descriptor of the request's connection, inheritable by the new process; 0 when none. */
+  #handoffFd(request: UpdateRequest, log: Logger): number {
+    if (!request.handoff) return 0;
+    try {
+      const fd = findConnectionFd(request.handoff.localPort, request.handoff.remote);
+      if (fd !== undefined) return dupInheritable(fd);
+      log.warn("cannot find the connection of the request; the new ysco cannot answer it", {
+        remote: `${request.handoff.remote.hostname}:${request.handoff.remote.port}`,
+      });
+    } catch (err) {
+      log.warn("cannot hand the request over to the new ysco; it will not get an answer", {
+        err: errorMessage(err),
+      });
+    }
+    return 0;
+  }
+}
+
+function absolute(path: string): string {
+  return isAbsolute(path) ? path : resolve(Deno.cwd(), path);
 }

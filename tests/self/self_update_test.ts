@@ -1,36 +1,9 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { emptyState, writeState } from "../../src/state.ts";
 import { httpText, poll, procStatus } from "../_process.ts";
-import {
-  FORGER,
-  RELEASE_VERIFIER_KEY,
-  releaseBinary,
-  releaseFile,
-  startFeedServer,
-} from "../_releases.ts";
+import { FORGER, releaseBinary, releaseFile } from "../_releases.ts";
+import { deploy, NEW, OLD } from "./_deploy.ts";
 import { GO, readWorldState, startWorld, type World } from "../_world.ts";
-
-const OLD = "v0.9.0";
-const NEW = "v0.9.1";
-
-/** A deployment with ysco OLD installed as `ysco -> ysco-v0.9.0`, and a feed offering NEW. */
-async function deploy(world: World, extra = "") {
-  const feed = startFeedServer();
-  const oldBinary = await releaseBinary(world.dir + "/..", OLD);
-  const newBinary = await releaseBinary(world.dir + "/..", NEW);
-  await Deno.copyFile(oldBinary, `${world.dir}/ysco-${OLD}`);
-  await Deno.chmod(`${world.dir}/ysco-${OLD}`, 0o755);
-  await Deno.symlink(`ysco-${OLD}`, `${world.dir}/ysco`);
-  feed.files.set(`/${NEW}/ysco-linux-amd64`, await Deno.readFile(newBinary));
-  feed.publish({
-    time: "2026-11-20T10:00:00Z",
-    files: [await releaseFile(NEW, newBinary, `${NEW}/ysco-linux-amd64`)],
-  });
-  await world.configure(
-    `[self]\nfeed_url = "${feed.url}"\nverifier_key = "${RELEASE_VERIFIER_KEY}"\n${extra}`,
-  );
-  return feed;
-}
 
 /** Hits the service until stop resolves; returns the failures and the pids seen. */
 async function watchService(

@@ -244,3 +244,19 @@ Deno.test("SIGTERM to ysco kills a service that ignores it after stop_timeout, w
     () => !isAlive(info.pid) && !isAlive(info.child) ? true : undefined,
   );
 });
+
+Deno.test("SIGTERM to ysco: what the service started in its process group is killed when it exits, as on an update", async () => {
+  await using dir = await tempDir();
+  const cmd = await installService(dir.path, { version: "v1.0.0" });
+  await writeYsDir(dir.path);
+  const port = freePort();
+  await using proc = startYsco(["run", cmd, "-addr", `127.0.0.1:${port}`], {
+    cwd: dir.path,
+    env: { TESTSVC_CHILD: "1" }, // the service stops on SIGTERM, its child ignores it
+  });
+  const info = JSON.parse(await poll("service", () => httpText(`http://127.0.0.1:${port}/info`)));
+  assert(isAlive(info.child));
+  proc.kill("SIGTERM");
+  assertEquals((await proc.status).code, 0);
+  await poll("the service's child gone", () => !isAlive(info.child) ? true : undefined);
+});

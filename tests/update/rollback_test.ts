@@ -103,6 +103,8 @@ Deno.test("SIGTERM to ysco while it watches a new version stops ysco and the ser
   await world.configure('[update]\nsoak = "30s"\n');
   const ysco = await world.startYsco();
   await ysco.waitFor(/msg="new version started, watching it" .*pid=(\d+)/);
+  // Answering means it handles SIGTERM (before, Go's default action would kill it: 143).
+  await world.waitForVersion("v1.0.1");
   const pid = Number((await world.status()).Pid);
   ysco.kill("SIGTERM");
   const status = await ysco.exit();

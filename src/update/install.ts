@@ -13,6 +13,7 @@ import { exists } from "../exists.ts";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { errorMessage } from "../errors.ts";
 import { syncDir } from "../atomic_file.ts";
+import { goVersionBase } from "../version/goversion.ts";
 
 /** What an install did. */
 export interface Installed {
@@ -24,7 +25,8 @@ export interface Installed {
 
 /**
  * The file name of an installed version: `<name>-<version>-<goversion>[.exe]`, with
- * name the last element of the package directory, or of the module path for "/".
+ * name the last element of the package directory, or of the module path for "/", and
+ * goversion the release a Go version is based on.
  */
 export function versionFileName(
   modPath: string,
@@ -34,7 +36,9 @@ export function versionFileName(
   goos = "linux",
 ): string {
   const name = pkgDir !== "/" && pkgDir !== "" ? basename(pkgDir) : basename(modPath);
-  return `${name}-${version}-${goVersion}${goos === "windows" ? ".exe" : ""}`;
+  // "go1.23.5 X:nocoverageredesign" (an experiment or vendor build) is named by its release.
+  const go = goVersionBase(goVersion) ?? goVersion.replace(/[^A-Za-z0-9.+-]/g, "_");
+  return `${name}-${version}-${go}${goos === "windows" ? ".exe" : ""}`;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { Config } from "./config/config.ts";
 import { loadConfig } from "./config/load.ts";
 import { ConfigError } from "./config/parse.ts";
 import { errorMessage, UsageError } from "./errors.ts";
+import { hostPortProblem, parseHostPort } from "./host_port.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { SELF_ENV } from "./self_path.ts";
 import { readState, type State, StateError } from "./state.ts";
@@ -67,9 +68,8 @@ export function checkRunOptions(o: RunOptions): void {
       o.metricsAddr,
     ]]
   ) {
-    if (value !== "" && !/^(\[[0-9a-fA-F:.]+\]|[^:\[\]\s]*):[0-9]{1,5}$/.test(value ?? "")) {
-      throw new UsageError(`flag -${flag}: "${value}" is not HOST:PORT`);
-    }
+    const problem = value === "" ? undefined : hostPortProblem(value ?? "", { emptyHost: true });
+    if (problem !== undefined) throw new UsageError(`flag -${flag}: "${value}": ${problem}`);
   }
   if (o.groups !== "" && o.user === "") throw new UsageError("-groups requires -user");
   if (!(isAbsolute(o.cmd) || o.cmd.startsWith("./") || o.cmd.startsWith("../"))) {
@@ -295,9 +295,8 @@ function startWebServers(
 }
 
 function splitHostPort(addr: string): { hostname: string; port: number } {
-  const i = addr.lastIndexOf(":");
-  const host = addr.slice(0, i).replace(/^\[(.*)\]$/, "$1");
-  return { hostname: host === "" ? "0.0.0.0" : host, port: Number(addr.slice(i + 1)) };
+  const { host, port } = parseHostPort(addr, { emptyHost: true });
+  return { hostname: host === "" ? "0.0.0.0" : host, port };
 }
 
 /**

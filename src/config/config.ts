@@ -7,6 +7,7 @@
  */
 
 import { checkScheduleEntry } from "../decide/schedule.ts";
+import { hostPortProblem } from "../host_port.ts";
 import { parseCapability } from "../supervise/capabilities.ts";
 import { verifierKeyProblem } from "../verify/verifier_key.ts";
 import {
@@ -360,11 +361,7 @@ function checkEndpoint(value: string): string | undefined {
 }
 
 function checkHostPort(value: string): string | undefined {
-  if (value === "") return undefined;
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]\s]+):([0-9]{1,5})$/.exec(value);
-  if (m === null) return "not HOST:PORT (IPv6 as [ADDR]:PORT)";
-  const port = Number(m[2]);
-  return port >= 1 && port <= 65535 ? undefined : `port ${port} out of range 1-65535`;
+  return value === "" ? undefined : hostPortProblem(value);
 }
 
 function checkDomain(value: string): string | undefined {

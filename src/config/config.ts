@@ -62,6 +62,7 @@ export const CONFIG_SCHEMA = {
       "the working directory. Trailing newlines are ignored. Required.",
     default: "",
     example: "ys/password.txt",
+    hostOnly: true,
     required: true,
   }),
   monitor: table("Discovery of new module versions and Go toolchains.", {
@@ -188,12 +189,14 @@ export const CONFIG_SCHEMA = {
       doc: "Command (run by /bin/sh) before an update; a failure cancels the update. The " +
         "environment has YSCO_WHICH, YSCO_MODULE, YSCO_FROM_VERSION, YSCO_FROM_GOVERSION, " +
         "YSCO_TO_VERSION and YSCO_TO_GOVERSION.",
+      hostOnly: true,
       default: "",
       example: "logger -t ysco about to update $YSCO_MODULE to $YSCO_TO_VERSION",
     }),
     after: string({
       doc: "Command (run by /bin/sh) after an update, with the same environment plus " +
         "YSCO_OUTCOME (installed, rolled back or failed) and YSCO_REASON.",
+      hostOnly: true,
       default: "",
       example: "logger -t ysco update of $YSCO_MODULE: $YSCO_OUTCOME",
     }),
@@ -207,12 +210,14 @@ export const CONFIG_SCHEMA = {
   gobuild: table("Where binaries come from: a gobuild service and its transparency log.", {
     verifier_key: string({
       doc: "Verifier key of the gobuild transparency log; every binary must be in this log.",
+      hostOnly: true,
       default: DEFAULT_VERIFIER_KEY,
       check: verifierKeyProblem,
     }),
     base_url: string({
       doc: 'Base URL of the log (".../tlog"); empty: derived from the key\'s name ' +
         "(https://NAME/tlog).",
+      hostOnly: true,
       default: "",
       example: "https://beta.gobuilds.org/tlog",
       check: checkHttpUrl,
@@ -235,12 +240,14 @@ export const CONFIG_SCHEMA = {
   self: table("ysco's own updates, from a signed release feed (see the README).", {
     feed_url: string({
       doc: "URL of ysco's release feed; empty: ysco does not update itself.",
+      hostOnly: true,
       default: "",
       example: "https://releases.example.com/ysco/feed",
       check: checkHttpUrl,
     }),
     verifier_key: string({
       doc: "Verifier key the feed must be signed with (NAME+HASH+KEY); required with feed_url.",
+      hostOnly: true,
       default: "",
       example: "releases.example.com+b71dc7a1+ARCbl90em805I2h+g33vdOdPUKGf0Ij6JWsFGOa+MnwS",
       check: (key) => key === "" ? undefined : verifierKeyProblem(key),
@@ -254,7 +261,7 @@ export const CONFIG_SCHEMA = {
       example: ["CAP_NET_BIND_SERVICE"],
       check: checkCapability,
     }),
-  }),
+  }, { hostOnly: true, atStart: true }),
   fleet: table(
     "Staged rollouts across many hosts running the same service, coordinated through etcd " +
       "(or a FleetLock server). Off unless etcd or fleetlock_url is set.",
@@ -262,6 +269,7 @@ export const CONFIG_SCHEMA = {
       etcd: strings<string>({
         doc: 'Client URLs of the etcd v3 cluster ("http://HOST:2379", "https://HOST:2379" or ' +
           '"HOST:PORT"); empty: no etcd. Requests fail over between them.',
+        hostOnly: true,
         default: [],
         check: checkEndpoint,
       }),
@@ -306,37 +314,44 @@ export const CONFIG_SCHEMA = {
       }),
       username: string({
         doc: "etcd user, when etcd has authentication enabled; empty: none.",
+        hostOnly: true,
         default: "",
         example: "ysco",
       }),
       password_file: string({
         doc: "File with the etcd user's password, relative to the working directory. " +
           "Trailing newlines are ignored.",
+        hostOnly: true,
         default: "",
         example: "ys/etcd-password.txt",
       }),
       ca_file: string({
         doc: "PEM file with the CA certificates of etcd's server certificates; empty: the " +
           "system's roots. Setting it (or cert_file) makes HOST:PORT endpoints use https.",
+        hostOnly: true,
         default: "",
       }),
       cert_file: string({
         doc: "PEM file with a client certificate for etcd (--client-cert-auth); empty: none.",
+        hostOnly: true,
         default: "",
       }),
       key_file: string({
         doc: "PEM file with the client certificate's private key.",
+        hostOnly: true,
         default: "",
       }),
       fleetlock_url: string({
         doc: "Base URL of a FleetLock server (as used by Zincati, e.g. airlock), instead of " +
           "etcd: hosts take and release slots with POST /v1/pre-reboot and " +
           "/v1/steady-state; canaries, soak and halts need etcd.",
+        hostOnly: true,
         default: "",
         example: "",
         check: checkHttpUrl,
       }),
     },
+    { atStart: true },
   ),
 } satisfies Fields;
 

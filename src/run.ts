@@ -28,6 +28,7 @@ import { Supervisor } from "./supervise/supervisor.ts";
 import type { FleetGate } from "./fleet/mod.ts";
 import { type Discovery, type Fetcher, Updater } from "./update/updater.ts";
 import { createAdminApp, createMetricsApp } from "./web/app.ts";
+import { serveWeb, type WebHandler, type WebServer } from "./web/server.ts";
 import { YSCO_VERSION } from "./ysco_version.ts";
 import { hostGoarch, hostGoos } from "./platform.ts";
 import { type ExecState, takeExecState } from "./self/exec_state.ts";
@@ -193,9 +194,15 @@ export async function runService(o: RunOptions): Promise<number> {
     ...(exec ? { exec } : {}),
   });
 
-  let servers: Deno.HttpServer[];
+  let servers: WebServer[];
   try {
-    servers = startWebServers(o, { updater, password, metrics, log, ...(gate ? { gate } : {}) });
+    servers = await startWebServers(o, {
+      updater,
+      password,
+      metrics,
+      log,
+      ...(gate ? { gate } : {}),
+    });
   } catch (err) {
     log.error("cannot start web server", { err: errorMessage(err) });
     await gate?.close();
@@ -250,24 +257,23 @@ function lazyGobuildFetcher(dir: string, log: Logger, metrics: YscoMetrics): Fet
  * server when the addresses are the same, none without addresses.
  * @throws Error when an address cannot be listened on
  */
-function startWebServers(
+async function startWebServers(
   o: RunOptions,
   deps: { updater: Updater; password: string; metrics: YscoMetrics; log: Logger; gate?: FleetGate },
-): Deno.HttpServer[] {
+): Promise<WebServer[]> {
   const adminAddr = o.addr || o.adminAddr;
   const metricsAddr = o.addr || o.metricsAddr;
-  const servers: Deno.HttpServer[] = [];
-  const serve = (addr: string, handler: Deno.ServeHandler, what: string) => {
+  const servers: WebServer[] = [];
+  const serve = async (addr: string, handler: WebHandler, what: string) => {
     const { hostname, port } = splitHostPort(addr);
-    servers.push(Deno.serve({
-      hostname,
-      port,
-      onListen: (a) => deps.log.info(`${what} listening`, { addr: `${a.hostname}:${a.port}` }),
-      onError: (err) => {
-        deps.log.error("http handler", { err: errorMessage(err) });
-        return new Response("500 - Internal Server Error\n", { status: 500 });
-      },
-    }, handler));
+    servers.push(
+      await serveWeb({
+        hostname,
+        port,
+        onListen: (a) => deps.log.info(`${what} listening`, { addr: `${a.hostname}:${a.port}` }),
+        onError: (err) => deps.log.error("http handler", { err: errorMessage(err) }),
+      }, handler),
+    );
   };
   if (adminAddr !== "") {
     const app = createAdminApp({
@@ -276,20 +282,21 @@ function startWebServers(
       dir: o.dir,
       argv: o.argv,
       registry: deps.metrics.registry,
+      authFailures: deps.metrics.adminAuthFailures,
       serveMetrics: adminAddr === metricsAddr,
       listenPort: splitHostPort(adminAddr).port,
       yscoVersion: YSCO_VERSION,
       log: deps.log,
       ...(deps.gate ? { fleet: deps.gate } : {}),
     });
-    serve(
+    await serve(
       adminAddr,
       app.fetch,
       adminAddr === metricsAddr ? "admin and metrics web server" : "admin web server",
     );
   }
   if (metricsAddr !== "" && metricsAddr !== adminAddr) {
-    serve(metricsAddr, createMetricsApp(deps.metrics.registry).fetch, "metrics web server");
+    await serve(metricsAddr, createMetricsApp(deps.metrics.registry).fetch, "metrics web server");
   }
   return servers;
 }

@@ -53,7 +53,9 @@ Deno.test("the admin interface requires the password; the service version is pub
     String(`example.com/testsvc/cmd/testsvc v1.0.0 ${GO} linux amd64\n`.length),
     "",
   ]);
-  // The page is not cached or framed.
+  // The failed logins are counted (two per path), and the page is not cached or framed.
+  const metrics = await (await fetch(base + "/metrics")).text();
+  assert(metrics.split("\n").includes("ysco_admin_auth_failures_total 4"), metrics);
   const page = await world.admin("/");
   await page.body?.cancel();
   assertEquals(

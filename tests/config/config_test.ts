@@ -302,6 +302,11 @@ Deno.test("the host-only keys are those that run commands or decide what is trus
   assertEquals(changedKeys(a, a, keysWith("hostOnly")), []);
 });
 
+Deno.test("docs/security.md names every host-only key", async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/security.md", import.meta.url));
+  for (const key of keysWith("hostOnly")) assert(doc.includes(`\`${key}\``), key);
+});
+
 Deno.test("validateConfig() checks the files the configuration names and warns of a short password", async () => {
   await using dir = await tempDir();
   await Deno.writeTextFile(`${dir.path}/pw`, "0123456789ab\n");

@@ -28,12 +28,12 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: "config",
-    summary: "print an annotated example configuration with every key",
+    summary: "print the configuration with every key at its default, examples as comments",
     load: async () => (await import("./src/cli/config.ts")).configCommand,
   },
   {
     name: "configdefaults",
-    summary: "print the annotated configuration with the built-in defaults",
+    summary: "print the same configuration without the example comments",
     load: async () => (await import("./src/cli/config.ts")).configDefaultsCommand,
   },
   {

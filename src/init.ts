@@ -34,6 +34,7 @@ import {
 } from "./discover/mod.ts";
 import { errorMessage } from "./errors.ts";
 import { exists } from "./exists.ts";
+import { formatHostPort, parseHostPort } from "./host_port.ts";
 import { emptyState, writeState } from "./state.ts";
 import { versionFileName } from "./update/install.ts";
 import { binaryUrl, type BuildSpec, buildSpecProblem, tlogBaseUrl } from "./verify/buildspec.ts";
@@ -433,10 +434,9 @@ export async function initDeployment(options: InitOptions): Promise<InitResult> 
 
 /** The admin URL with credentials, as the original prints it. */
 export function adminUrl(addr: string, password: string): string {
-  const i = addr.lastIndexOf(":");
-  const host = addr.slice(0, i);
-  const shown = host === "" || host === "0.0.0.0" ? "localhost" : host === "[::]" ? "[::1]" : host;
-  return `http://admin:${password}@${shown}${addr.slice(i)}/`;
+  const { host, port } = parseHostPort(addr, { emptyHost: true });
+  const shown = host === "" || host === "0.0.0.0" ? "localhost" : host === "::" ? "::1" : host;
+  return `http://admin:${password}@${formatHostPort(shown, port)}/`;
 }
 
 /** The path to show for a file in cwd: "./name", or relative when outside. */

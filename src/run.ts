@@ -13,6 +13,7 @@ import type { Config } from "./config/config.ts";
 import { loadConfig } from "./config/load.ts";
 import { ConfigError } from "./config/parse.ts";
 import { errorMessage, UsageError } from "./errors.ts";
+import { hostPortProblem, parseHostPort } from "./host_port.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { SELF_ENV } from "./self_path.ts";
 import { readState, type State, StateError } from "./state.ts";
@@ -35,6 +36,7 @@ import {
   stopLeftOverService,
 } from "./update/recovery.ts";
 import { createAdminApp, createMetricsApp } from "./web/app.ts";
+import { serveWeb, type WebHandler, type WebServer } from "./web/server.ts";
 import { YSCO_VERSION } from "./ysco_version.ts";
 import { hostGoarch, hostGoos } from "./platform.ts";
 import { type ExecState, takeExecState } from "./self/exec_state.ts";
@@ -78,9 +80,8 @@ export function checkRunOptions(o: RunOptions): void {
       o.metricsAddr,
     ]]
   ) {
-    if (value !== "" && !/^(\[[0-9a-fA-F:.]+\]|[^:\[\]\s]*):[0-9]{1,5}$/.test(value ?? "")) {
-      throw new UsageError(`flag -${flag}: "${value}" is not HOST:PORT`);
-    }
+    const problem = value === "" ? undefined : hostPortProblem(value ?? "", { emptyHost: true });
+    if (problem !== undefined) throw new UsageError(`flag -${flag}: "${value}": ${problem}`);
   }
   if (o.groups !== "" && o.user === "") throw new UsageError("-groups requires -user");
   if (!(isAbsolute(o.cmd) || o.cmd.startsWith("./") || o.cmd.startsWith("../"))) {
@@ -218,9 +219,15 @@ export async function runService(o: RunOptions): Promise<number> {
     ...(recovery ? { recovery } : {}),
   });
 
-  let servers: Deno.HttpServer[];
+  let servers: WebServer[];
   try {
-    servers = startWebServers(o, { updater, password, metrics, log, ...(gate ? { gate } : {}) });
+    servers = await startWebServers(o, {
+      updater,
+      password,
+      metrics,
+      log,
+      ...(gate ? { gate } : {}),
+    });
   } catch (err) {
     log.error("cannot start web server", { err: errorMessage(err) });
     await gate?.close();
@@ -287,24 +294,23 @@ function lazyGobuildFetcher(dir: string, log: Logger, metrics: YscoMetrics): Fet
  * server when the addresses are the same, none without addresses.
  * @throws Error when an address cannot be listened on
  */
-function startWebServers(
+async function startWebServers(
   o: RunOptions,
   deps: { updater: Updater; password: string; metrics: YscoMetrics; log: Logger; gate?: FleetGate },
-): Deno.HttpServer[] {
+): Promise<WebServer[]> {
   const adminAddr = o.addr || o.adminAddr;
   const metricsAddr = o.addr || o.metricsAddr;
-  const servers: Deno.HttpServer[] = [];
-  const serve = (addr: string, handler: Deno.ServeHandler, what: string) => {
+  const servers: WebServer[] = [];
+  const serve = async (addr: string, handler: WebHandler, what: string) => {
     const { hostname, port } = splitHostPort(addr);
-    servers.push(Deno.serve({
-      hostname,
-      port,
-      onListen: (a) => deps.log.info(`${what} listening`, { addr: `${a.hostname}:${a.port}` }),
-      onError: (err) => {
-        deps.log.error("http handler", { err: errorMessage(err) });
-        return new Response("500 - Internal Server Error\n", { status: 500 });
-      },
-    }, handler));
+    servers.push(
+      await serveWeb({
+        hostname,
+        port,
+        onListen: (a) => deps.log.info(`${what} listening`, { addr: `${a.hostname}:${a.port}` }),
+        onError: (err) => deps.log.error("http handler", { err: errorMessage(err) }),
+      }, handler),
+    );
   };
   if (adminAddr !== "") {
     const app = createAdminApp({
@@ -313,20 +319,21 @@ function startWebServers(
       dir: o.dir,
       argv: o.argv,
       registry: deps.metrics.registry,
+      authFailures: deps.metrics.adminAuthFailures,
       serveMetrics: adminAddr === metricsAddr,
       listenPort: splitHostPort(adminAddr).port,
       yscoVersion: YSCO_VERSION,
       log: deps.log,
       ...(deps.gate ? { fleet: deps.gate } : {}),
     });
-    serve(
+    await serve(
       adminAddr,
       app.fetch,
       adminAddr === metricsAddr ? "admin and metrics web server" : "admin web server",
     );
   }
   if (metricsAddr !== "" && metricsAddr !== adminAddr) {
-    serve(metricsAddr, createMetricsApp(deps.metrics.registry).fetch, "metrics web server");
+    await serve(metricsAddr, createMetricsApp(deps.metrics.registry).fetch, "metrics web server");
   }
   return servers;
 }
@@ -343,9 +350,8 @@ function signalAbort(sig: Deno.Signal): AbortSignal {
 }
 
 function splitHostPort(addr: string): { hostname: string; port: number } {
-  const i = addr.lastIndexOf(":");
-  const host = addr.slice(0, i).replace(/^\[(.*)\]$/, "$1");
-  return { hostname: host === "" ? "0.0.0.0" : host, port: Number(addr.slice(i + 1)) };
+  const { host, port } = parseHostPort(addr, { emptyHost: true });
+  return { hostname: host === "" ? "0.0.0.0" : host, port };
 }
 
 /**

@@ -38,7 +38,14 @@ export interface YscoMetrics {
   lastCheckSuccess: Gauge;
   stateWriteErrors: Counter;
   internalErrors: Counter;
+  adminAuthFailures: Counter;
 }
+
+/** The counter of failed admin logins (the admin app makes an unregistered one when not given it). */
+export const ADMIN_AUTH_FAILURES = {
+  name: "ysco_admin_auth_failures_total",
+  help: "Failed logins to the admin interface (wrong user or password); alert on a rate.",
+} as const;
 
 /** Creates the registry with every metric at its initial value. */
 export function createYscoMetrics(): YscoMetrics {
@@ -137,6 +144,7 @@ export function createYscoMetrics(): YscoMetrics {
       "ysco_monitor_last_success_timestamp_seconds",
       "When a check for updates last succeeded (Unix time); alert when it is old.",
     ),
+    adminAuthFailures: r.counter(ADMIN_AUTH_FAILURES.name, ADMIN_AUTH_FAILURES.help),
   };
   addProcessMetrics(r);
   return m;

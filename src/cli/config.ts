@@ -17,12 +17,13 @@ export const configCommand: Command = {
   name: "config",
   usage: `usage: ysco config >ys/ysco.toml
 
-Prints an annotated example configuration with every key and its documentation,
-as valid TOML.`,
+Prints the configuration with every key at its built-in default, each with its
+documentation and an example as comments: valid TOML that is safe to use as it is
+(only auth_file, which has no default, is set to ys/password.txt).`,
   run(args, io) {
     const { rest } = parseFlags(args, {});
     if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
-    io.out(describeConfig("example"));
+    io.out(describeConfig("annotated"));
     return Promise.resolve(0);
   },
 };
@@ -46,10 +47,11 @@ export const testConfigCommand: Command = {
   name: "testconfig",
   usage: `usage: ysco testconfig [FILE]
 
-Checks a configuration file (standard input when FILE is absent) as \`ysco run\` does,
-including the password file it names (relative to the working directory). Silent
-with exit status 0 when valid; prints every problem with its line and exits 1
-otherwise.`,
+Checks a configuration file (standard input when FILE is absent) as \`ysco run\` and
+the admin page do, including the files it names (relative to the working
+directory). Prints every problem with its line and exits 1 when it is invalid;
+exits 0 when valid, silent unless something deserves a warning (a short admin
+password), printed as "warning: ...".`,
   async run(args, io) {
     const { rest } = parseFlags(args, {});
     if (rest.length > 1) throw new UsageError(`unexpected argument "${rest[1]}"`);
@@ -62,7 +64,8 @@ otherwise.`,
       return 1;
     }
     try {
-      await validateConfig(text, file ?? "stdin");
+      const { warnings } = await validateConfig(text, file ?? "stdin");
+      for (const warning of warnings) io.err(`warning: ${warning}\n`);
       return 0;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;

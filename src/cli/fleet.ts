@@ -129,7 +129,7 @@ async function readFleetConfig(dir: string, io: Io): Promise<FleetConfig | undef
   } catch (err) {
     throw new Error(`Cannot read configuration "${file}": ${errorMessage(err)}`);
   }
-  const { fleet } = parseConfig(text, file);
+  const { fleet } = parseConfig(text, file, { partial: true });
   const backend = fleetBackend(fleet);
   if (backend === "etcd") return fleet;
   io.err(

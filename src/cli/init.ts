@@ -9,6 +9,7 @@ import type { Config } from "../config/config.ts";
 import { tomlString } from "../config/describe.ts";
 import { ConfigError, parseConfig } from "../config/parse.ts";
 import { UsageError } from "../errors.ts";
+import { formatHostPort, hostPortProblem, parseHostPort } from "../host_port.ts";
 import { adminUrl, initDeployment, type InitResult } from "../init.ts";
 import { hostGoarch, hostGoos } from "../platform.ts";
 import { createProgress } from "../progress.ts";
@@ -119,8 +120,11 @@ ${formatFlags(FLAGS)}`,
       if (given.has(name)) sources[name] = flags[name];
     }
     const config = configFromFlags(sources);
-    if (given.has("addr") && !/^(\[[0-9a-fA-F:.]+\]|[^:\[\]\s]*):[0-9]{1,5}$/.test(flags.addr)) {
-      throw new UsageError(`flag "-addr": "${flags.addr}" is not HOST:PORT`);
+    const addrProblem = given.has("addr")
+      ? hostPortProblem(flags.addr, { emptyHost: true })
+      : undefined;
+    if (addrProblem !== undefined) {
+      throw new UsageError(`flag "-addr": "${flags.addr}": ${addrProblem}`);
     }
     const addr = given.has("addr") ? flags.addr : freeAdminAddr();
 
@@ -240,13 +244,11 @@ export function finalMessage(
 
 /** DEFAULT_ADMIN_ADDR, or the next port after it that is free now. */
 function freeAdminAddr(): string {
-  const i = DEFAULT_ADMIN_ADDR.lastIndexOf(":");
-  const host = DEFAULT_ADMIN_ADDR.slice(0, i);
-  const first = Number(DEFAULT_ADMIN_ADDR.slice(i + 1));
+  const { host, port: first } = parseHostPort(DEFAULT_ADMIN_ADDR);
   for (let port = first; port < first + 100; port++) {
     try {
       Deno.listen({ hostname: host, port }).close();
-      return `${host}:${port}`;
+      return formatHostPort(host, port);
     } catch {
       // taken: try the next
     }

@@ -8,6 +8,7 @@
 
 import { checkScheduleEntry } from "../decide/schedule.ts";
 import { matchersProblem } from "../fleet/matchers.ts";
+import { hostPortProblem } from "../host_port.ts";
 import { parseCapability } from "../supervise/capabilities.ts";
 import { verifierKeyProblem } from "../verify/verifier_key.ts";
 import {
@@ -62,6 +63,7 @@ export const CONFIG_SCHEMA = {
       "the working directory. Trailing newlines are ignored. Required.",
     default: "",
     example: "ys/password.txt",
+    hostOnly: true,
     required: true,
   }),
   monitor: table("Discovery of new module versions and Go toolchains.", {
@@ -188,12 +190,14 @@ export const CONFIG_SCHEMA = {
       doc: "Command (run by /bin/sh) before an update; a failure cancels the update. The " +
         "environment has YSCO_WHICH, YSCO_MODULE, YSCO_FROM_VERSION, YSCO_FROM_GOVERSION, " +
         "YSCO_TO_VERSION and YSCO_TO_GOVERSION.",
+      hostOnly: true,
       default: "",
       example: "logger -t ysco about to update $YSCO_MODULE to $YSCO_TO_VERSION",
     }),
     after: string({
       doc: "Command (run by /bin/sh) after an update, with the same environment plus " +
         "YSCO_OUTCOME (installed, rolled back or failed) and YSCO_REASON.",
+      hostOnly: true,
       default: "",
       example: "logger -t ysco update of $YSCO_MODULE: $YSCO_OUTCOME",
     }),
@@ -207,12 +211,14 @@ export const CONFIG_SCHEMA = {
   gobuild: table("Where binaries come from: a gobuild service and its transparency log.", {
     verifier_key: string({
       doc: "Verifier key of the gobuild transparency log; every binary must be in this log.",
+      hostOnly: true,
       default: DEFAULT_VERIFIER_KEY,
       check: verifierKeyProblem,
     }),
     base_url: string({
       doc: 'Base URL of the log (".../tlog"); empty: derived from the key\'s name ' +
         "(https://NAME/tlog).",
+      hostOnly: true,
       default: "",
       example: "https://beta.gobuilds.org/tlog",
       check: checkHttpUrl,
@@ -235,12 +241,14 @@ export const CONFIG_SCHEMA = {
   self: table("ysco's own updates, from a signed release feed (see the README).", {
     feed_url: string({
       doc: "URL of ysco's release feed; empty: ysco does not update itself.",
+      hostOnly: true,
       default: "",
       example: "https://releases.example.com/ysco/feed",
       check: checkHttpUrl,
     }),
     verifier_key: string({
       doc: "Verifier key the feed must be signed with (NAME+HASH+KEY); required with feed_url.",
+      hostOnly: true,
       default: "",
       example: "releases.example.com+b71dc7a1+ARCbl90em805I2h+g33vdOdPUKGf0Ij6JWsFGOa+MnwS",
       check: (key) => key === "" ? undefined : verifierKeyProblem(key),
@@ -254,7 +262,7 @@ export const CONFIG_SCHEMA = {
       example: ["CAP_NET_BIND_SERVICE"],
       check: checkCapability,
     }),
-  }),
+  }, { hostOnly: true, atStart: true }),
   fleet: table(
     "Staged rollouts across many hosts running the same service, coordinated through etcd " +
       "(or a FleetLock server). Off unless etcd or fleetlock_url is set.",
@@ -262,6 +270,7 @@ export const CONFIG_SCHEMA = {
       etcd: strings<string>({
         doc: 'Client URLs of the etcd v3 cluster ("http://HOST:2379", "https://HOST:2379" or ' +
           '"HOST:PORT"); empty: no etcd. Requests fail over between them.',
+        hostOnly: true,
         default: [],
         check: checkEndpoint,
       }),
@@ -306,32 +315,38 @@ export const CONFIG_SCHEMA = {
       }),
       username: string({
         doc: "etcd user, when etcd has authentication enabled; empty: none.",
+        hostOnly: true,
         default: "",
         example: "ysco",
       }),
       password_file: string({
         doc: "File with the etcd user's password, relative to the working directory. " +
           "Trailing newlines are ignored.",
+        hostOnly: true,
         default: "",
         example: "ys/etcd-password.txt",
       }),
       ca_file: string({
         doc: "PEM file with the CA certificates of etcd's server certificates; empty: the " +
           "system's roots. Setting it (or cert_file) makes HOST:PORT endpoints use https.",
+        hostOnly: true,
         default: "",
       }),
       cert_file: string({
         doc: "PEM file with a client certificate for etcd (--client-cert-auth); empty: none.",
+        hostOnly: true,
         default: "",
       }),
       key_file: string({
         doc: "PEM file with the client certificate's private key.",
+        hostOnly: true,
         default: "",
       }),
       fleetlock_url: string({
         doc: "Base URL of a FleetLock server (as used by Zincati, e.g. airlock), instead of " +
           "etcd: hosts take and release slots with POST /v1/pre-reboot and " +
           "/v1/steady-state; canaries, soak and halts need etcd.",
+        hostOnly: true,
         default: "",
         example: "",
         check: checkHttpUrl,
@@ -344,6 +359,7 @@ export const CONFIG_SCHEMA = {
         default: "",
         example: "http://127.0.0.1:9090",
         check: checkHttpUrl,
+        hostOnly: true,
       }),
       alerts_match: string({
         doc: "Label matchers that select the alerts of alerts_url, as Prometheus writes " +
@@ -353,8 +369,10 @@ export const CONFIG_SCHEMA = {
         default: "",
         example: 'severity="critical"',
         check: matchersProblem,
+        hostOnly: true,
       }),
     },
+    { atStart: true },
   ),
 } satisfies Fields;
 
@@ -379,11 +397,7 @@ function checkEndpoint(value: string): string | undefined {
 }
 
 function checkHostPort(value: string): string | undefined {
-  if (value === "") return undefined;
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]\s]+):([0-9]{1,5})$/.exec(value);
-  if (m === null) return "not HOST:PORT (IPv6 as [ADDR]:PORT)";
-  const port = Number(m[2]);
-  return port >= 1 && port <= 65535 ? undefined : `port ${port} out of range 1-65535`;
+  return value === "" ? undefined : hostPortProblem(value);
 }
 
 function checkDomain(value: string): string | undefined {

@@ -15,21 +15,21 @@ import type { Field, Fields } from "./schema.ts";
 
 const WIDTH = 80;
 
-/** Which values the annotated output shows. */
-export type DescribeMode = "example" | "defaults";
-
 /**
- * The annotated configuration: "example" shows example values for every key (what a
- * typical file sets), "defaults" the built-in defaults.
+ * Both print every key at its built-in default (a required key at its example), a
+ * file that is safe to use as it is; "annotated" (`ysco config`) adds each key's
+ * example as a comment, "defaults" (`ysco configdefaults`) does not.
  */
+export type DescribeMode = "annotated" | "defaults";
+
+/** The annotated configuration: every key with its documentation, at its default. */
 export function describeConfig(mode: DescribeMode): string {
   const out: string[] = [
     ...comment(
-      mode === "example"
-        ? "Example ysco configuration (ys/ysco.toml) with every key. Absent keys take their " +
-          "defaults; `ysco configdefaults` prints them, `ysco testconfig FILE` checks a file."
-        : "ysco configuration with every key at its default. Absent keys take these values; " +
-          "`ysco testconfig FILE` checks a file.",
+      "ysco configuration (ys/ysco.toml) with every key at its default: safe to use as it " +
+        "is. Absent keys take the same defaults, so keep only what you change. " +
+        (mode === "annotated" ? 'Lines "# Example: ..." show what a key takes. ' : "") +
+        "`ysco testconfig FILE` checks a file.",
     ),
   ];
   writeFields(out, CONFIG_SCHEMA, "", mode);
@@ -42,8 +42,15 @@ function writeFields(out: string[], fields: Fields, table: string, mode: Describ
   const plain = entries.filter(([, f]) => f.kind !== "table" && f.kind !== "tables");
   const nested = entries.filter(([, f]) => f.kind === "table" || f.kind === "tables");
   for (const [key, field] of plain) {
+    if (field.kind === "table" || field.kind === "tables") continue;
     out.push("", ...comment(field.doc));
-    out.push(`${key} = ${tomlValue(field, valueFor(field, mode))}`);
+    // A required key has no useful default: it gets its example.
+    const value = field.required ? field.example ?? field.default : field.default;
+    const example = field.example;
+    if (mode === "annotated" && example !== undefined && !sameValue(example, value)) {
+      out.push(`# Example: ${key} = ${tomlValue(field, example)}`);
+    }
+    out.push(`${key} = ${tomlValue(field, value)}`);
   }
   for (const [key, field] of nested) {
     const name = table === "" ? key : `${table}.${key}`;
@@ -52,31 +59,15 @@ function writeFields(out: string[], fields: Fields, table: string, mode: Describ
       out.push(`[${name}]`);
       writeFields(out, field.fields, name, mode);
     } else if (field.kind === "tables") {
-      const items = mode === "example" ? field.example : [];
-      if (items.length === 0) {
-        // No items by default: show one as a commented-out example.
-        for (const item of field.example) {
-          out.push(`# [[${name}]]`);
-          for (const [k, f] of Object.entries(field.fields)) {
-            if (item[k] !== undefined) out.push(`# ${k} = ${tomlValue(f, item[k])}`);
-          }
-        }
-      }
-      for (const item of items) {
-        out.push(`[[${name}]]`);
+      // None by default: one example, commented out.
+      for (const item of field.example) {
+        out.push(`# [[${name}]]`);
         for (const [k, f] of Object.entries(field.fields)) {
-          out.push(...comment(f.doc), `${k} = ${tomlValue(f, item[k] ?? defaultOf(f))}`);
+          if (item[k] !== undefined) out.push(`# ${k} = ${tomlValue(f, item[k])}`);
         }
       }
     }
   }
-}
-
-function valueFor(field: Field, mode: DescribeMode): unknown {
-  if (field.kind === "table" || field.kind === "tables") return undefined;
-  // A required key has no useful default: show its example in both modes.
-  if (mode === "example" || field.required) return field.example ?? field.default;
-  return field.default;
 }
 
 /**

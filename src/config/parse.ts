@@ -45,12 +45,25 @@ export function formatIssue(source: string, issue: ConfigIssue): string {
     : `${where}: ${issue.path}: ${issue.message}`;
 }
 
+/** Options for parseConfig. */
+export interface ParseOptions {
+  /**
+   * For tools that only read settings (check, plan, fetch, fleet): required keys may
+   * be absent (`auth_file` matters only to `ysco run`). @default false
+   */
+  partial?: boolean;
+}
+
 /**
  * Parses configuration text; absent keys get their defaults.
  * @param source the file name for messages
  * @throws ConfigError listing every problem
  */
-export function parseConfig(text: string, source = "ysco.toml"): Config {
+export function parseConfig(
+  text: string,
+  source = "ysco.toml",
+  options: ParseOptions = {},
+): Config {
   let raw: Record<string, unknown>;
   try {
     raw = parseToml(text) as Record<string, unknown>;
@@ -70,7 +83,7 @@ export function parseConfig(text: string, source = "ysco.toml"): Config {
     if (line !== undefined) issue.line = line;
     issues.push(issue);
   };
-  const config = readTable(CONFIG_SCHEMA, raw, "", report) as Config;
+  const config = readTable(CONFIG_SCHEMA, raw, "", report, options.partial ?? false) as Config;
   if (issues.length === 0) {
     for (const check of CROSS_CHECKS) {
       const problem = check(config);
@@ -94,13 +107,38 @@ const CROSS_CHECKS: Array<(c: Config) => { path: string; message: string } | und
     c.self.feed_url !== "" && c.self.verifier_key === ""
       ? { path: "self.verifier_key", message: "required when self.feed_url is set" }
       : undefined,
+  (c) =>
+    c.fleet.etcd.length > 0 && c.fleet.fleetlock_url !== ""
+      ? {
+        path: "fleet.fleetlock_url",
+        message: "cannot be used with fleet.etcd: coordinate through etcd or a FleetLock " +
+          "server, not both",
+      }
+      : undefined,
+  (c) =>
+    c.fleet.username !== "" && c.fleet.password_file === ""
+      ? { path: "fleet.password_file", message: "required when fleet.username is set" }
+      : undefined,
+  (c) =>
+    c.fleet.password_file !== "" && c.fleet.username === ""
+      ? { path: "fleet.username", message: "required when fleet.password_file is set" }
+      : undefined,
+  (c) =>
+    (c.fleet.cert_file === "") !== (c.fleet.key_file === "")
+      ? {
+        path: c.fleet.cert_file === "" ? "fleet.cert_file" : "fleet.key_file",
+        message: "fleet.cert_file and fleet.key_file go together",
+      }
+      : undefined,
 ];
 
+/** Reads a table; `partial` lets its required keys be absent (the top level only). */
 function readTable(
   fields: Fields,
   raw: Record<string, unknown>,
   prefix: string,
   report: Report,
+  partial: boolean,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {
@@ -113,7 +151,9 @@ function readTable(
     const path = join(prefix, key);
     const value = raw[key];
     if (value === undefined) {
-      if ("required" in field && field.required) report(path, "required key is missing");
+      if ("required" in field && field.required && !partial) {
+        report(path, "required key is missing");
+      }
       out[key] = defaultOf(field);
     } else {
       out[key] = readField(field, value, path, report);
@@ -126,12 +166,12 @@ function readField(field: Field, value: unknown, path: string, report: Report): 
   switch (field.kind) {
     case "table":
       if (!isTable(value)) return wrongType(path, "a table", value, report, defaultOf(field));
-      return readTable(field.fields, value, path, report);
+      return readTable(field.fields, value, path, report, false);
     case "tables":
       if (!Array.isArray(value) || !value.every(isTable)) {
         return wrongType(path, "an array of tables ([[...]])", value, report, []);
       }
-      return value.map((item, i) => readTable(field.fields, item, `${path}[${i}]`, report));
+      return value.map((item, i) => readTable(field.fields, item, `${path}[${i}]`, report, false));
     case "string": {
       if (typeof value !== "string") {
         return wrongType(path, "a string", value, report, field.default);

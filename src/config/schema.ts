@@ -17,6 +17,13 @@ interface FieldBase<T> {
   example?: T;
   /** The key must be present. */
   required?: boolean;
+  /**
+   * Only the file on the host may change it, never the admin page: it decides what
+   * runs commands or what is trusted (docs/security.md).
+   */
+  hostOnly?: boolean;
+  /** Read when `ysco run` starts: a change takes effect at the next start. */
+  atStart?: boolean;
 }
 
 /** A string, optionally one of fixed values, optionally with a check. */
@@ -62,6 +69,10 @@ export interface TableField<F extends Fields = Fields> {
   kind: "table";
   doc: string;
   fields: F;
+  /** Every key of the table is host-only (see FieldBase.hostOnly). */
+  hostOnly?: boolean;
+  /** Every key of the table is read at start (see FieldBase.atStart). */
+  atStart?: boolean;
 }
 
 /** An array of tables ([[links]]). */
@@ -121,8 +132,12 @@ export function strings<T extends string>(f: Omit<StringListField<T>, "kind">): 
 }
 
 /** Defines a table. */
-export function table<F extends Fields>(doc: string, fields: F): TableField<F> {
-  return { kind: "table", doc, fields };
+export function table<F extends Fields>(
+  doc: string,
+  fields: F,
+  flags: Pick<TableField, "hostOnly" | "atStart"> = {},
+): TableField<F> {
+  return { kind: "table", doc, fields, ...flags };
 }
 
 /** Defines an array of tables. */

@@ -14,6 +14,7 @@ import { Buffer } from "node:buffer";
 import dgram from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import { hostPortProblem, parseHostPort } from "../host_port.ts";
 import { errorMessage } from "../errors.ts";
 
 /** How a DNS query failed. */
@@ -176,12 +177,11 @@ async function queryOne(
 }
 
 async function resolveServer(qname: string, resolver: string): Promise<Server> {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(resolver);
-  const host = m?.[1] ?? m?.[2];
-  const port = Number(m?.[3]);
-  if (m === null || host === undefined || !(port >= 1 && port <= 65535)) {
-    throw new DnsError("network", qname, resolver, "resolver is not HOST:PORT");
+  const problem = hostPortProblem(resolver);
+  if (problem !== undefined) {
+    throw new DnsError("network", qname, resolver, `resolver: ${problem}`);
   }
+  const { host, port } = parseHostPort(resolver);
   let address = host;
   if (isIP(host) === 0) {
     try {

@@ -1,7 +1,8 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { CONFIG_SCHEMA } from "../../src/config/config.ts";
 import { describeConfig } from "../../src/config/describe.ts";
-import { validateConfig } from "../../src/config/load.ts";
+import { defaultConfig, validateConfig } from "../../src/config/load.ts";
+import { changedKeys, keysWith } from "../../src/config/key_flags.ts";
 import { ConfigError, keyLines, parseConfig } from "../../src/config/parse.ts";
 import type { Fields } from "../../src/config/schema.ts";
 import { tempDir, ysco } from "../_util.ts";
@@ -170,7 +171,7 @@ Deno.test("keyLines() finds tables, keys, dotted keys and arrays of tables", () 
 });
 
 Deno.test("describeConfig() documents every key and parses back as a valid configuration", () => {
-  for (const mode of ["example", "defaults"] as const) {
+  for (const mode of ["annotated", "defaults"] as const) {
     const text = describeConfig(mode);
     const config = parseConfig(text, mode);
     // Every key of the schema is present, with a comment above it.
@@ -188,16 +189,18 @@ Deno.test("describeConfig() documents every key and parses back as a valid confi
       const line = lines.get(path);
       assert(line !== undefined, `${mode}: ${path} missing`);
       assertMatch(textLines[line - 2] ?? "", /^# /, `${mode}: ${path} has no comment`);
+      assert(!/^# Example: /.test(textLines[line - 3] ?? "") || mode === "annotated", path);
     }
-    if (mode === "defaults") {
-      assertEquals(config.update.delay, 72 * 3600_000);
-      assertEquals(config.monitor.methods, ["dns", "goproxy"]);
-    } else {
-      assertEquals(config.links.length, 1);
-      assertEquals(config.update.schedule, ["mo-fr 9-17", "sa 10-12"]);
-    }
+    // Both are the defaults, safe to use as they are.
+    assertEquals(config, { ...defaultConfig(), auth_file: "ys/password.txt" });
+    // The annotated one shows each example as a comment above the key.
+    assertEquals(
+      text.includes('# Example: schedule = ["mo-fr 9-17", "sa 10-12"]\nschedule = []\n'),
+      mode === "annotated",
+    );
     for (const line of textLines) {
-      assert(line.length <= 80 || !line.startsWith("#"), `long comment: ${line}`);
+      // Documentation wraps; an example is a line of TOML.
+      assert(line.length <= 80 || !line.startsWith("#") || line.startsWith("# Example: "), line);
     }
   }
 });
@@ -231,7 +234,7 @@ Deno.test("validateConfig() reads the password file relative to the working dire
 Deno.test("ysco testconfig checks a file or standard input", async () => {
   await using dir = await tempDir();
   await Deno.mkdir(`${dir.path}/ys`);
-  await Deno.writeTextFile(`${dir.path}/ys/password.txt`, "pw\n");
+  await Deno.writeTextFile(`${dir.path}/ys/password.txt`, "a-long-enough-password\n");
   const example = await ysco(["config"]);
   assertEquals(example.code, 0);
   await Deno.writeTextFile(`${dir.path}/ok.toml`, example.stdout);
@@ -251,4 +254,80 @@ Deno.test("ysco testconfig checks a file or standard input", async () => {
   const missing = await ysco(["testconfig", "nope.toml"], { cwd: dir.path });
   assertEquals(missing.code, 1);
   assertMatch(missing.stderr, /^ysco testconfig: cannot read nope.toml: No such file/);
+});
+
+Deno.test("parseConfig() with partial lets auth_file be absent, for tools that only read settings", () => {
+  assertEquals(issuesOf('log_level = "info"\n'), [
+    "ysco.toml: auth_file: required key is missing",
+  ]);
+  const config = parseConfig('[monitor]\ndelay = "5m"\n', "ysco.toml", { partial: true });
+  assertEquals([config.auth_file, config.monitor.delay], ["", 5 * 60_000]);
+  // Required keys of tables stay required.
+  let message = "";
+  try {
+    parseConfig('[[links]]\ntext = "x"\n', "ysco.toml", { partial: true });
+  } catch (err) {
+    message = String(err);
+  }
+  assertMatch(message, /links\[0\]\.url: required key is missing/);
+});
+
+Deno.test("the host-only keys are those that run commands or decide what is trusted", () => {
+  assertEquals(keysWith("hostOnly"), [
+    "auth_file",
+    "update.before",
+    "update.after",
+    "gobuild.verifier_key",
+    "gobuild.base_url",
+    "self.feed_url",
+    "self.verifier_key",
+    "process.ambient_capabilities",
+    "fleet.etcd",
+    "fleet.username",
+    "fleet.password_file",
+    "fleet.ca_file",
+    "fleet.cert_file",
+    "fleet.key_file",
+    "fleet.fleetlock_url",
+  ]);
+  assertEquals(keysWith("atStart").filter((k) => !k.startsWith("fleet.")), [
+    "process.ambient_capabilities",
+  ]);
+  assertEquals(keysWith("atStart").filter((k) => k.startsWith("fleet.")).length, 13);
+  const a = parseConfig('auth_file = "p"\n');
+  const b = parseConfig(
+    'auth_file = "p"\n[update]\nbefore = "x"\ndelay = "1h"\n[fleet]\netcd = ["h:1"]\n',
+  );
+  assertEquals(changedKeys(a, b, keysWith("hostOnly")), ["update.before", "fleet.etcd"]);
+  assertEquals(changedKeys(a, a, keysWith("hostOnly")), []);
+});
+
+Deno.test("docs/security.md names every host-only key", async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/security.md", import.meta.url));
+  for (const key of keysWith("hostOnly")) assert(doc.includes(`\`${key}\``), key);
+});
+
+Deno.test("validateConfig() checks the files the configuration names and warns of a short password", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir.path}/pw`, "0123456789ab\n");
+  await Deno.writeTextFile(`${dir.path}/short`, "01234567890\n");
+  const ok = await validateConfig('auth_file = "pw"\n', "f.toml", dir.path);
+  assertEquals(ok.warnings, []);
+  const short = await validateConfig('auth_file = "short"\n', "f.toml", dir.path);
+  assertEquals(short.warnings, [
+    "f.toml:1: auth_file: the admin password is shorter than 12 characters; use a longer one " +
+    "(ysco init makes 16 random letters and digits)",
+  ]);
+  let message = "";
+  await validateConfig(
+    'auth_file = "pw"\n[fleet]\netcd = ["h:1"]\nusername = "u"\npassword_file = "etcd.txt"\n' +
+      'cert_file = "c.pem"\nkey_file = "k.pem"\n',
+    "f.toml",
+    dir.path,
+  ).catch((err) => message = err.message);
+  assertEquals(message.split("\n").map((l) => l.replace(/: No such file.*$/, "")), [
+    'f.toml:5: fleet.password_file: cannot read "etcd.txt"',
+    'f.toml:6: fleet.cert_file: cannot read "c.pem"',
+    'f.toml:7: fleet.key_file: cannot read "k.pem"',
+  ]);
 });

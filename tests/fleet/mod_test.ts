@@ -19,8 +19,9 @@ Deno.test("fleetBackend() picks etcd or FleetLock from [fleet], and refuses both
     ['fleetlock_url = "https://fleetlock.example/"', "fleetlock"],
   ];
   for (const [toml, want] of rows) assertEquals(fleetBackend(fleet(toml)), want, toml);
+  // The configuration refuses both (see tests/config); the gate refuses them too.
   assertThrows(
-    () => fleetBackend(fleet('etcd = ["127.0.0.1:2379"]\nfleetlock_url = "http://x/"')),
+    () => fleetBackend({ ...fleet('etcd = ["127.0.0.1:2379"]'), fleetlock_url: "http://x/" }),
     /both fleet\.etcd and fleet\.fleetlock_url are set/,
   );
 });

@@ -221,7 +221,7 @@ Deno.test("formatConfigChanges() writes only what differs and parses back to the
         text: "x",
       }],
     }],
-    ["the example configuration", { ...parseConfig(describeConfig("example")) }],
+    ["the example configuration", { ...parseConfig(describeConfig("annotated")) }],
   ];
   for (const [name, config] of rows) {
     const text = formatConfigChanges(config, "header");

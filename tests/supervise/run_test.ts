@@ -97,7 +97,7 @@ Deno.test("ysco run refuses bad command lines with usage and exit 2", async () =
     ],
     [
       ["run", "-addr", "localhost", "./svc"],
-      /^ysco run: flag -addr: "localhost" is not HOST:PORT$/,
+      /^ysco run: flag -addr: "localhost": not HOST:PORT \(IPv6 as \[ADDR\]:PORT\)$/,
     ],
     [["run", "-groups", "0", "./svc"], /^ysco run: -groups requires -user$/],
     [

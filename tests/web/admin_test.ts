@@ -14,7 +14,7 @@ Deno.test("the admin interface requires the password; the service version is pub
     const none = await fetch(base + path);
     assertEquals([none.status, none.headers.get("www-authenticate"), await none.text()], [
       401,
-      'Basic realm="ysco", charset="UTF-8"',
+      'Basic realm="ysco"',
       "401 - Unauthorized - bad/missing credentials\n",
     ]);
     const wrong = await fetch(base + path, {
@@ -48,7 +48,21 @@ Deno.test("the admin interface requires the password; the service version is pub
     "405 - Method Not Allowed - method not allowed (allowed: POST)\n",
   ]);
   const head = await fetch(base + "/service-version", { method: "HEAD" });
-  assertEquals([head.status, await head.text()], [200, ""]);
+  assertEquals([head.status, head.headers.get("content-length"), await head.text()], [
+    200,
+    String(`example.com/testsvc/cmd/testsvc v1.0.0 ${GO} linux amd64\n`.length),
+    "",
+  ]);
+  // The failed logins are counted (two per path), and the page is not cached or framed.
+  const metrics = await (await fetch(base + "/metrics")).text();
+  assert(metrics.split("\n").includes("ysco_admin_auth_failures_total 4"), metrics);
+  const page = await world.admin("/");
+  await page.body?.cancel();
+  assertEquals(
+    [page.headers.get("cache-control"), page.headers.get("x-frame-options")],
+    ["no-store", "DENY"],
+  );
+  assertMatch(page.headers.get("content-security-policy") ?? "", /frame-ancestors 'none'/);
 });
 
 Deno.test("forms and the update API refuse cross-site requests", async () => {

@@ -289,11 +289,13 @@ Deno.test("the host-only keys are those that run commands or decide what is trus
     "fleet.cert_file",
     "fleet.key_file",
     "fleet.fleetlock_url",
+    "fleet.alerts_url",
+    "fleet.alerts_match",
   ]);
   assertEquals(keysWith("atStart").filter((k) => !k.startsWith("fleet.")), [
     "process.ambient_capabilities",
   ]);
-  assertEquals(keysWith("atStart").filter((k) => k.startsWith("fleet.")).length, 13);
+  assertEquals(keysWith("atStart").filter((k) => k.startsWith("fleet.")).length, 15);
   const a = parseConfig('auth_file = "p"\n');
   const b = parseConfig(
     'auth_file = "p"\n[update]\nbefore = "x"\ndelay = "1h"\n[fleet]\netcd = ["h:1"]\n',

@@ -1,14 +1,15 @@
 /** @jsxImportSource hono/jsx */
 /**
  * The fleet section: this host's part (connected, waiting or holding a slot), the
- * halted versions with a Resume button, and every host of the group with its
- * version, health, role and what it is doing, the slot holders and the queue.
+ * alert gate, the halted versions with a Resume button, and every host of the group
+ * with its version, health, role and what it is doing, the slot holders and the queue.
  *
  * @module
  */
 
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { formatDuration } from "../../duration.ts";
+import { formatAlerts } from "../../fleet/alert_watch.ts";
 import type { GateStatus } from "../../fleet/gate.ts";
 import type { FleetStatus, HostStatus } from "../../fleet/status.ts";
 import type { FleetGroupView } from "../fleet_group.ts";
@@ -51,6 +52,13 @@ export function Fleet({ v, f }: { v: View; f: GateStatus }): JSX.Element {
           }: ${w.reason}`}
         </p>
       )}
+      {f.alerts && (
+        <p class={f.alerts.state === "clear" ? "" : "bad"}>
+          {`${formatAlerts(f.alerts)}${
+            f.alerts.checkedAt ? ` (checked ${v.when(f.alerts.checkedAt.toISOString())})` : ""
+          }.`}
+        </p>
+      )}
       {f.holding && (
         <p>
           {`Holding a slot for ${f.holding.version} ${f.holding.goVersion} since ${
@@ -63,7 +71,11 @@ export function Fleet({ v, f }: { v: View; f: GateStatus }): JSX.Element {
           <div class="banner paused halt">
             <p>
               Halted: <strong>{`${t.version} ${t.goVersion}`}</strong>
-              {` was rolled back on ${t.halt.by} at ${v.when(t.halt.at)}: ${t.halt.reason}. ` +
+              {(t.halt.alert
+                ? ` was halted by the alert ${t.halt.alert} during the canary soak on ${t.halt.by} at ${
+                  v.when(t.halt.at)
+                }. `
+                : ` was rolled back on ${t.halt.by} at ${v.when(t.halt.at)}: ${t.halt.reason}. `) +
                 "No host of the group installs it until it is resumed."}
             </p>
             <CommandForm

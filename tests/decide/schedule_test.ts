@@ -47,7 +47,7 @@ Deno.test("parseSchedule() parses the original's test table", () => {
   ];
   for (const [input, want] of rows) {
     if (want === "error") {
-      assertThrows(() => parseSchedule(input.split("; ")), SyntaxError, input);
+      assertThrows(() => parseSchedule(input.split("; ")), SyntaxError, undefined, input);
       continue;
     }
     const schedule = parseSchedule(input.split("; "));

@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { readState } from "../../src/state.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { isAlive, poll } from "../_process.ts";
 import { GO, readWorldState, startWorld } from "../_world.ts";
@@ -73,8 +75,9 @@ Deno.test("a quick exit of the very first start is an exit, not a rollback", asy
     env: { TESTSVC_EXIT_CODE: "7" },
   });
   assertEquals((await ysco.exit()).code, 7);
-  const state = await readWorldState(world).catch(() => ({ pauseReason: "" }));
-  assertEquals(state.pauseReason, "");
+  // No state file is no pause; a corrupt one fails the test.
+  const state = await readState(join(world.dir, "ys"));
+  assertEquals([state.pauseReason, state.history], ["", []]);
 });
 
 Deno.test("when the rolled-back version exits quickly too, ysco gives up with its exit code", async () => {

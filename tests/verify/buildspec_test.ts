@@ -74,7 +74,12 @@ Deno.test("buildSpecKey() refuses fields that would escape URLs or cache paths",
     { goversion: "go1.23/x" },
   ];
   for (const b of bad) {
-    assertThrows(() => buildSpecKey({ ...MOXTOOLS, ...b }), SyntaxError, JSON.stringify(b));
+    assertThrows(
+      () => buildSpecKey({ ...MOXTOOLS, ...b }),
+      SyntaxError,
+      undefined,
+      JSON.stringify(b),
+    );
   }
 });
 
@@ -115,7 +120,9 @@ Deno.test("parseRecord() rejects malformed records", () => {
     good.replace(" stripped", " stripped extra"), // 10 fields
     good.replace("linux", "li\u0000nux"),
   ];
-  for (const text of rows) assertThrows(() => parseRecord(text), SyntaxError, JSON.stringify(text));
+  for (const text of rows) {
+    assertThrows(() => parseRecord(text), SyntaxError, undefined, JSON.stringify(text));
+  }
 });
 
 Deno.test("checkRecordMatches() requires all seven spec fields to match", () => {

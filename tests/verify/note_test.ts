@@ -74,7 +74,7 @@ Deno.test("parseVerifierKey() accepts keys split at the first two plus signs onl
 
 Deno.test("parseVerifierKey() rejects malformed keys and wrong hashes with the reason", () => {
   for (const key of BAD_KEYS) {
-    assertThrows(() => parseVerifierKey(key), SyntaxError, key);
+    assertThrows(() => parseVerifierKey(key), SyntaxError, undefined, key);
     assert(verifierKeyProblem(key) !== undefined, key);
   }
   assertMatch(
@@ -189,7 +189,7 @@ Deno.test("openNote() ignores unknown signers and rejects bad signatures by the 
         text + "\n", // no signatures
       ]
     ) {
-      assertThrows(() => openNote(enc(bad), key), SyntaxError, JSON.stringify(bad));
+      assertThrows(() => openNote(enc(bad), key), SyntaxError, undefined, JSON.stringify(bad));
     }
     assertThrows(() => openNote(new Uint8Array([0xff, 0x0a, 0x0a]), key), SyntaxError);
   });

@@ -1,6 +1,7 @@
 /**
- * The worked example of protocols.md A.9: five builds, their binaries and record
- * texts, and the exact bytes a gobuild server signing with the test key serves.
+ * The worked example of docs/protocols.md §3.12 (how it was made: §5.1): five builds,
+ * their binaries and record texts, and the exact bytes a gobuild server signing with
+ * the test key serves.
  *
  * @module
  */

@@ -238,7 +238,7 @@ export const CONFIG_SCHEMA = {
     },
     [{ url: "https://status.example.com/", text: "status page" }],
   ),
-  self: table("ysco's own updates, from a signed release feed (see the README).", {
+  self: table("ysco's own updates, from a signed release feed (see docs/self-update.md).", {
     feed_url: string({
       doc: "URL of ysco's release feed; empty: ysco does not update itself.",
       hostOnly: true,

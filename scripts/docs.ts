@@ -1,14 +1,14 @@
 /**
- * `deno run -A scripts/readme.ts`: fills the generated blocks of README.md from the
- * program itself, so that the documentation cannot drift from it:
+ * `deno run -A scripts/docs.ts`: fills the generated blocks of the documentation from
+ * the program itself, so that it cannot drift from it:
  *
- * - `commands`: every command's usage line and summary (main.ts);
- * - `config`: the configuration reference, from the schema that `ysco config` prints;
- * - `metrics`: every metric with its type and help, from ysco's registry.
+ * - README.md `commands`: every command's usage lines and summary (main.ts);
+ * - docs/configuration.md `config`: the reference, from the schema `ysco config` prints;
+ * - docs/metrics.md `metrics`: every metric with its type and help, from the registry.
  *
- * A block sits between `<!-- generated NAME by scripts/readme.ts -->` and
- * `<!-- end generated NAME -->`. The whole file is then formatted by deno fmt.
- * `--check` only compares: exit 1 when README.md is not up to date.
+ * A block sits between `<!-- generated NAME by scripts/docs.ts -->` and
+ * `<!-- end generated NAME -->`. Each file is then formatted by deno fmt. `--check`
+ * only compares: exit 1 when a file is not up to date.
  *
  * @module
  */
@@ -25,24 +25,32 @@ import type { Field, Fields } from "../src/config/schema.ts";
 import { createYscoMetrics } from "../src/ysco_metrics.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** The README. */
-export const README = join(ROOT, "README.md");
 
-/** The generated blocks by name. */
-export async function generatedBlocks(): Promise<Record<string, string>> {
-  return {
-    commands: await commandsBlock(),
-    config: configBlock(),
-    metrics: metricsBlock(),
-  };
+/** The files with generated blocks, and the blocks of each. */
+export const GENERATED: Record<string, Record<string, () => Promise<string> | string>> = {
+  "README.md": { commands: commandsBlock },
+  "docs/configuration.md": { config: configBlock },
+  "docs/metrics.md": { metrics: metricsBlock },
+};
+
+/** The absolute path of a file of the repository. */
+export function repoPath(rel: string): string {
+  return join(ROOT, rel);
 }
 
 async function commandsBlock(): Promise<string> {
   const rows = ["| command | what it does |", "| --- | --- |"];
   for (const entry of COMMANDS) {
     const command = await entry.load();
-    const usage = command.usage.split("\n")[0]?.replace(/^usage: /, "") ?? entry.name;
-    rows.push(`| \`${usage}\` | ${cell(entry.summary)} |`);
+    // Every form: "usage: ysco x ..." and the lines below it that start with "ysco".
+    const forms: string[] = [];
+    for (const line of command.usage.split("\n")) {
+      const form = /^(?:usage:)?\s+(ysco .*)$/.exec(line)?.[1] ?? /^usage: (.*)$/.exec(line)?.[1];
+      if (form === undefined) break;
+      forms.push(form);
+    }
+    const usage = forms.length > 0 ? forms : [entry.name];
+    rows.push(`| ${usage.map((u) => `\`${u}\``).join("<br>")} | ${cell(entry.summary)} |`);
   }
   rows.push(
     "| `ysco help [COMMAND]` | the overview, or a command's usage (`-h` works everywhere) |",
@@ -103,18 +111,18 @@ function cell(text: string): string {
 }
 
 /**
- * The README with every generated block replaced, formatted by deno fmt.
+ * A file's text with its generated blocks replaced, formatted by deno fmt.
  * @throws Error when a block's markers are missing
  */
-export async function renderReadme(text: string): Promise<string> {
+export async function renderGenerated(file: string, text: string): Promise<string> {
   let out = text;
-  for (const [name, block] of Object.entries(await generatedBlocks())) {
-    const start = `<!-- generated ${name} by scripts/readme.ts -->`;
+  for (const [name, make] of Object.entries(GENERATED[file] ?? {})) {
+    const start = `<!-- generated ${name} by scripts/docs.ts -->`;
     const end = `<!-- end generated ${name} -->`;
     const i = out.indexOf(start);
     const j = out.indexOf(end);
-    if (i < 0 || j < i) throw new Error(`Cannot find the markers of block "${name}" in README.md`);
-    out = `${out.slice(0, i + start.length)}\n\n${block}\n\n${out.slice(j)}`;
+    if (i < 0 || j < i) throw new Error(`Cannot find the markers of block "${name}" in ${file}`);
+    out = `${out.slice(0, i + start.length)}\n\n${await make()}\n\n${out.slice(j)}`;
   }
   return await denoFmt(out);
 }
@@ -124,15 +132,19 @@ async function denoFmt(markdown: string): Promise<string> {
 }
 
 if (import.meta.main) {
-  const current = await Deno.readTextFile(README);
-  const text = await renderReadme(current);
-  if (Deno.args.includes("--check")) {
-    if (text !== current) {
-      console.error("README.md is out of date: run deno run -A scripts/readme.ts");
-      Deno.exit(1);
+  let stale = false;
+  for (const file of Object.keys(GENERATED)) {
+    const path = repoPath(file);
+    const current = await Deno.readTextFile(path);
+    const text = await renderGenerated(file, current);
+    if (text === current) continue;
+    if (Deno.args.includes("--check")) {
+      console.error(`${file} is out of date: run deno run -A scripts/docs.ts`);
+      stale = true;
+    } else {
+      await Deno.writeTextFile(path, text);
+      console.log(`wrote ${file}`);
     }
-  } else if (text !== current) {
-    await Deno.writeTextFile(README, text);
-    console.log(`wrote ${README}`);
   }
+  if (stale) Deno.exit(1);
 }

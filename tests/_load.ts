@@ -16,6 +16,8 @@ export interface LoadResult {
   failed: number;
   /** The longest time from a failed request to the next success, ms (0: none failed). */
   longestFailureMs: number;
+  /** The longest time one request took, ms (a connection the kernel queued waits). */
+  longestRequestMs: number;
   /** The first few errors, for assertion messages. */
   errors: string[];
 }
@@ -35,13 +37,21 @@ const REQUEST = new TextEncoder().encode("GET / HTTP/1.0\r\nHost: load\r\n\r\n")
  */
 export function startLoad(target: LoadTarget, intervalMs = 2, timeoutMs = 60_000): Load {
   let done = false;
-  const result: LoadResult = { requests: 0, failed: 0, longestFailureMs: 0, errors: [] };
+  const result: LoadResult = {
+    requests: 0,
+    failed: 0,
+    longestFailureMs: 0,
+    longestRequestMs: 0,
+    errors: [],
+  };
   const running = (async () => {
     let failingSince: number | undefined;
     while (!done) {
       result.requests++;
+      const t0 = performance.now();
       const problem = await request(target, timeoutMs);
       const now = performance.now();
+      result.longestRequestMs = Math.max(result.longestRequestMs, now - t0);
       if (problem === undefined) {
         if (failingSince !== undefined) {
           result.longestFailureMs = Math.max(result.longestFailureMs, now - failingSince);

@@ -45,7 +45,7 @@ export const AF_INET6 = 10;
 /** What a descriptor name may be (systemd's FileDescriptorName= allows no ':'). */
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** sun_path holds 108 bytes with the terminating NUL. */
-const MAX_UNIX_PATH = 107;
+export const MAX_UNIX_PATH = 107;
 
 /**
  * Parses one entry.

@@ -29,6 +29,7 @@ import {
   formatSocketAddress,
   isDualStack,
   type ListenAddress,
+  MAX_UNIX_PATH,
   parseListenEntry,
   sameAddress,
   sockaddr,
@@ -58,6 +59,8 @@ export interface PassedSocket {
 export const FIRST_FD = 200;
 /** The first descriptor of systemd's socket-activation protocol. */
 const LISTEN_FDS_START = 3;
+/** The service's fds 3.. must stay below FIRST_FD. */
+const MAX_SOCKETS = FIRST_FD - LISTEN_FDS_START;
 /** The variables of systemd's socket-activation protocol. */
 export const LISTEN_ENV = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] as const;
 
@@ -130,9 +133,14 @@ export function takePassedSockets(): { sockets: PassedSocket[]; note?: string } 
   if (pid !== String(Deno.pid)) {
     return { sockets: [], note: `LISTEN_PID ${pid} is another process than ysco (${Deno.pid})` };
   }
-  const n = /^[0-9]{1,3}$/.test(count) ? Number(count) : -1;
-  if (n < 0 || LISTEN_FDS_START + n > FIRST_FD) {
+  const n = /^[0-9]{1,9}$/.test(count) ? Number(count) : -1;
+  if (n < 0) {
     throw new Error(`Cannot take the sockets systemd passed: LISTEN_FDS="${count}" is no count`);
+  }
+  if (n > MAX_SOCKETS) {
+    throw new Error(
+      `Cannot take the sockets systemd passed: ${n} are more than the ${MAX_SOCKETS} ysco hands on`,
+    );
   }
   const nameList = names === undefined ? [] : names.split(":");
   const { fcntl } = libc();
@@ -178,6 +186,19 @@ export async function prepareListenSockets(o: ListenSetup): Promise<ListenSocket
     held = adoptExecSockets(o.exec, o.log);
     return held;
   }
+  if ((o.entries.length > 0 || o.passed.length > 0) && !(await isFile(SHIM_SHELL))) {
+    throw new Error(
+      `Cannot hand listening sockets to the service: ${SHIM_SHELL} does not exist ` +
+        "(ysco moves the sockets to fds 3.. with it, see docs/listen.md)",
+    );
+  }
+  if (o.entries.length + o.passed.length > MAX_SOCKETS) {
+    throw new Error(
+      `Cannot hand ${
+        o.entries.length + o.passed.length
+      } sockets to the service: at most ${MAX_SOCKETS}`,
+    );
+  }
   const service = basename(o.cmd);
   const defaultName = /^[A-Za-z0-9_.-]{1,64}$/.test(service) ? service : "unknown";
   const unused = [...o.passed];
@@ -216,12 +237,6 @@ export async function prepareListenSockets(o: ListenSetup): Promise<ListenSocket
     const address = formatSocketAddress(p.address);
     out.push({ fd: p.fd, name: p.name, address });
     o.log.info("passing on a socket from systemd", { addr: address, name: p.name, fd: p.fd });
-  }
-  if (out.length > 0 && !(await isFile(SHIM_SHELL))) {
-    throw new Error(
-      `Cannot hand listening sockets to the service: ${SHIM_SHELL} does not exist ` +
-        "(ysco moves the sockets to fds 3.. with it, see docs/listen.md)",
-    );
   }
   held = out;
   return out;
@@ -338,54 +353,74 @@ function addressOf(fd: number): SocketAddress {
  * @returns its descriptor, at FIRST_FD or above with close-on-exec
  */
 async function openSocket(a: ListenAddress, cwd: string): Promise<number> {
-  const fail = (what: string, cause?: unknown): Error =>
-    new Error(`Cannot listen on ${a.entry}: ${what}`, cause === undefined ? {} : { cause });
-  const path = a.kind === "unix" ? resolve(cwd, a.path) : "";
-  if (a.kind === "unix") await clearUnixPath(path, a.entry);
-  const { socket, setsockopt, bind, listen, close } = libc();
-  const any = isDualStack(a);
-  const tries = any ? [false, true] : [false];
-  for (const ipv4Any of tries) {
-    const addr = a.kind === "unix" ? sockaddr({ ...a, path }) : sockaddr(a, ipv4Any);
-    const family = new DataView(addr.buffer).getUint16(0, true);
-    const fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      const e = lastError();
-      if (any && !ipv4Any && e.errno === EAFNOSUPPORT) continue;
-      throw fail(`socket: ${e.text}`);
+  if (a.kind === "unix") {
+    const path = resolve(cwd, a.path);
+    await clearUnixPath(path, a.entry);
+    // Bound by its absolute path when that fits a socket address, else as written.
+    const fits = new TextEncoder().encode(path).length <= MAX_UNIX_PATH;
+    const fd = bindAndListen(a.entry, sockaddr({ ...a, path: fits ? path : a.path }), false);
+    try {
+      await Deno.chmod(path, UNIX_SOCKET_MODE);
+    } catch (err) {
+      libc().close(fd);
+      await Deno.remove(path).catch(() => {});
+      throw new Error(`Cannot listen on ${a.entry}: cannot set the mode of ${path}`, {
+        cause: err,
+      });
     }
-    const one = new Uint8Array(new Int32Array([1]).buffer);
-    const zero = new Uint8Array(4);
-    if (family !== AF_INET && family !== AF_INET6) {
-      // unix: nothing to set
-    } else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4) !== 0) {
-      const e = lastError();
-      close(fd);
-      throw fail(`setsockopt SO_REUSEADDR: ${e.text}`);
-    }
-    if (family === AF_INET6 && any) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, zero, 4);
-    if (bind(fd, addr, addr.length) !== 0) {
-      const e = lastError();
-      close(fd);
-      if (any && !ipv4Any && e.errno === EADDRNOTAVAIL) continue;
-      throw fail(`bind: ${e.text}`);
-    }
-    if (a.kind === "unix") {
-      try {
-        await Deno.chmod(path, UNIX_SOCKET_MODE);
-      } catch (err) {
-        close(fd);
-        throw fail(`cannot set the mode of ${path}: ${errorMessage(err)}`, err);
-      }
-    }
-    if (listen(fd, BACKLOG) !== 0) {
-      const e = lastError();
-      close(fd);
-      throw fail(`listen: ${e.text}`);
-    }
-    return moveHigh(fd);
+    return fd;
   }
-  throw fail("no IPv6 or IPv4 on this host");
+  if (!isDualStack(a)) return bindAndListen(a.entry, sockaddr(a), false);
+  return bindAndListen(a.entry, sockaddr(a), true) ??
+    bindAndListen(a.entry, sockaddr(a, true), false);
+}
+
+/**
+ * socket, bind and listen, moved to FIRST_FD. dualStack: an IPv6 socket that takes
+ * IPv4 too; undefined when the host has no IPv6.
+ * @throws Error naming the entry and the call that failed
+ */
+function bindAndListen(
+  entry: string,
+  addr: Uint8Array<ArrayBuffer>,
+  dualStack: true,
+): number | undefined;
+function bindAndListen(entry: string, addr: Uint8Array<ArrayBuffer>, dualStack: false): number;
+function bindAndListen(
+  entry: string,
+  addr: Uint8Array<ArrayBuffer>,
+  dualStack: boolean,
+): number | undefined {
+  const { socket, setsockopt, bind, listen, close } = libc();
+  const fail = (call: string, fd?: number): Error => {
+    const e = lastError();
+    if (fd !== undefined) close(fd);
+    return new Error(`Cannot listen on ${entry}: ${call}: ${e.text}`);
+  };
+  const family = new DataView(addr.buffer).getUint16(0, true);
+  const fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    if (dualStack && lastError().errno === EAFNOSUPPORT) return undefined;
+    throw fail("socket");
+  }
+  const int = (v: number) => new Uint8Array(new Int32Array([v]).buffer);
+  if (family === AF_INET || family === AF_INET6) {
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, int(1), 4) !== 0) {
+      throw fail("setsockopt SO_REUSEADDR", fd);
+    }
+  }
+  if (dualStack && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, int(0), 4) !== 0) {
+    throw fail("setsockopt IPV6_V6ONLY", fd);
+  }
+  if (bind(fd, addr, addr.length) !== 0) {
+    if (dualStack && lastError().errno === EADDRNOTAVAIL) {
+      close(fd);
+      return undefined;
+    }
+    throw fail("bind", fd);
+  }
+  if (listen(fd, BACKLOG) !== 0) throw fail("listen", fd);
+  return moveHigh(fd);
 }
 
 /**

@@ -3,14 +3,15 @@
  * them to every service process as fds 3.. (systemd's socket activation), so that a
  * client hitting the service on fresh connections sees no failure across an update,
  * a rollback, a self-update and (with the sockets from a systemd stand-in) a restart
- * of ysco, where the same service listening by itself fails some.
+ * of ysco, where the same service listening by itself fails some; and with -user,
+ * through setpriv.
  */
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { type LoadResult, startLoad } from "../_load.ts";
-import { freePort, httpText, poll, Proc, startYsco } from "../_process.ts";
+import { freePort, httpText, poll, Proc, procStatus, startYsco } from "../_process.ts";
 import { createLogger } from "../../src/log.ts";
 import { closeListenSockets, prepareListenSockets } from "../../src/supervise/listen_sockets.ts";
 import { YSCO } from "../_util.ts";
@@ -259,4 +260,29 @@ Deno.test("with sockets held by a systemd stand-in, a restart of ysco refuses no
   await poll("requests after the restart", () => load.requests() >= n + 20 ? true : undefined);
   const r = await load.stop();
   assertEquals(r.failed, 0, failures("across the restart", r));
+});
+
+Deno.test("with -user the service gets the sockets through setpriv, even a unix socket in a directory it cannot enter", async () => {
+  await using world = await startWorld();
+  const port = freePort();
+  await world.configure(
+    `[monitor]\ndelay = "1h"\n[process]\nlisten = ["tcp:127.0.0.1:${port}", "unix:ys/app.sock"]\n`,
+  );
+  assertEquals(((await Deno.stat(join(world.dir, "ys"))).mode ?? 0) & 0o777, 0o700);
+  await using proc = startYsco(
+    ["run", "-user", "12345", "-groups", "12345", world.cmd, "-addr", "127.0.0.1:1"],
+    { cwd: world.dir },
+  );
+  world.ysco = proc;
+  const got = await info(port);
+  assertEquals(got.listeners.map((l) => [l.from, l.addr]), [
+    ["fd 3", `127.0.0.1:${port}`],
+    ["fd 4", join(world.dir, "ys", "app.sock")],
+  ]);
+  const status = procStatus(got.pid);
+  assertEquals([status.Uid, status.PPid], ["12345\t12345\t12345\t12345", String(proc.pid)]);
+  const load = startLoad({ path: join(world.dir, "ys", "app.sock") });
+  await poll("requests on the unix socket", () => load.requests() >= 5 ? true : undefined);
+  const r = await load.stop();
+  assertEquals(r.failed, 0, failures("unix", r));
 });

@@ -12,6 +12,7 @@ import { benchDiscover } from "./discover.ts";
 import { benchDownload } from "./download.ts";
 import { benchFleet } from "./fleet.ts";
 import { benchInspect } from "./inspect.ts";
+import { benchListen } from "./listen.ts";
 import { benchRun } from "./run.ts";
 import { benchSchedule } from "./schedule.ts";
 import { benchTlog } from "./tlog.ts";
@@ -26,6 +27,7 @@ const BENCHMARKS: Record<string, () => Promise<boolean>> = {
   download: benchDownload,
   tlog: benchTlog,
   update: benchUpdate,
+  listen: benchListen,
   fleet: benchFleet,
 };
 

@@ -24,6 +24,12 @@ import {
   pathsToCheck,
   resolveCredentials,
 } from "./supervise/credentials.ts";
+import {
+  type ListenSocket,
+  type PassedSocket,
+  prepareListenSockets,
+  takePassedSockets,
+} from "./supervise/listen_sockets.ts";
 import { Supervisor } from "./supervise/supervisor.ts";
 import type { FleetGate } from "./fleet/mod.ts";
 import { type Discovery, type Fetcher, Updater } from "./update/updater.ts";
@@ -100,6 +106,16 @@ export function checkRunOptions(o: RunOptions): void {
 export async function runService(o: RunOptions): Promise<number> {
   checkRunOptions(o);
   const log = createLogger();
+  // Before any child starts: sockets systemd passed must not leak into it.
+  let passed: PassedSocket[];
+  try {
+    const taken = takePassedSockets();
+    if (taken.note !== undefined) log.warn("ignoring LISTEN_FDS", { reason: taken.note });
+    passed = taken.sockets;
+  } catch (err) {
+    log.error("cannot take the sockets systemd passed", { err: errorMessage(err) });
+    return 1;
+  }
   const configFile = join(o.dir, "ysco.toml");
   let config: Config;
   let password: string;
@@ -156,6 +172,19 @@ export async function runService(o: RunOptions): Promise<number> {
 
   const credentials = await prepareCredentials(o, config, log);
   if (credentials === "refused") return 1;
+  let listen: ListenSocket[];
+  try {
+    listen = await prepareListenSockets({
+      entries: config.process.listen,
+      cmd: o.cmd,
+      passed,
+      ...(exec ? { exec: exec.listen ?? [] } : {}),
+      log,
+    });
+  } catch (err) {
+    log.error("cannot listen for the service", { err: errorMessage(err) });
+    return 1;
+  }
   await symlinkTips(o.cmd, o.self, log);
 
   log.info("ysco starting", {
@@ -195,6 +224,7 @@ export async function runService(o: RunOptions): Promise<number> {
     ...(credentials ? { credentials } : {}),
     capabilities: credentials ? parseCapabilities(config.process.ambient_capabilities) : [],
     env,
+    listen,
     log,
   });
   const updater = new Updater({

@@ -35,6 +35,23 @@ export interface UnitOptions {
   denoDir?: string;
   /** The command that writes the unit (its words, ysco's path first), for its header. */
   command: string[];
+  /**
+   * The addresses of process.listen as ListenStream= writes them: the service then
+   * takes its sockets from `<name>.socket` (socketUnit) when that is installed.
+   */
+  listen?: string[];
+}
+
+/** What the socket unit holds. */
+export interface SocketUnitOptions {
+  /** The service's name: the unit is `<name>.socket`, for `<name>.service`. */
+  name: string;
+  /** Absolute working directory, for the header. */
+  workingDirectory: string;
+  /** The addresses of process.listen as ListenStream= writes them. */
+  listen: string[];
+  /** The command that writes the unit, for its header. */
+  command: string[];
 }
 
 /** Capabilities ysco itself needs as root with -user: switch ids, signal and own files. */
@@ -94,6 +111,14 @@ export function systemdUnit(o: UnitOptions): string {
     "# and exits; whatever is left is killed after TimeoutStopSec.",
     "KillMode=mixed",
     `TimeoutStopSec=${formatDuration(o.stopTimeoutMs + STOP_MARGIN_MS)}`,
+    ...(o.listen !== undefined && o.listen.length > 0
+      ? [
+        `# The sockets of process.listen, from ${o.name}.socket when it is installed (ysco`,
+        "# systemd-unit -socket): systemd holds them while ysco restarts, so that no",
+        "# connection is refused. Without it ysco opens them itself.",
+        `Sockets=${escapeValue(o.name)}.socket`,
+      ]
+      : []),
     "",
     "# Hardening. ysco writes only below ReadWritePaths: the binaries, symlinks and ys/.",
     "NoNewPrivileges=yes",
@@ -133,6 +158,40 @@ export function systemdUnit(o: UnitOptions): string {
     "",
     "[Install]",
     "WantedBy=multi-user.target",
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The socket unit for the service's listening sockets (process.listen): systemd
+ * opens them once and passes them to ysco at every start, which hands them to every
+ * service process; between a stop of ysco and its next start, the kernel queues the
+ * connections.
+ */
+export function socketUnit(o: SocketUnitOptions): string {
+  const lines = [
+    `# The listening sockets of ${o.name} (process.listen), held by systemd and handed by`,
+    `# ysco to the service. Install it as root next to ${o.name}.service, in`,
+    `# ${o.workingDirectory}:`,
+    `#   ${o.command.map(shellQuote).join(" ")} >/etc/systemd/system/${o.name}.socket`,
+    "#   systemctl daemon-reload",
+    `#   systemctl enable --now ${o.name}.socket`,
+    `#   systemctl restart ${o.name}.service`,
+    "# Write it again after changing process.listen. While this unit runs, a connection",
+    `# starts ${o.name}.service when it is stopped.`,
+    "",
+    "[Unit]",
+    `Description=Listening sockets of ${escapeValue(o.name)}, passed on by ysco`,
+    "",
+    "[Socket]",
+    ...o.listen.map((l) => `ListenStream=${escapeValue(l)}`),
+    "# ysco hands each socket on with the name of its process.listen entry.",
+    ...(o.name.includes(":") ? [] : [`FileDescriptorName=${escapeValue(o.name)}`]),
+    "Backlog=4096",
+    `Service=${escapeValue(o.name)}.service`,
+    "",
+    "[Install]",
+    "WantedBy=sockets.target",
   ];
   return lines.join("\n") + "\n";
 }

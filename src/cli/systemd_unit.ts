@@ -1,6 +1,7 @@
 /**
- * `ysco systemd-unit [-name NAME] [RUN-FLAGS] CMD [ARGS...]`: prints a systemd unit
- * that runs `ysco run RUN-FLAGS CMD ARGS` in the working directory.
+ * `ysco systemd-unit [-name NAME] [-socket] [RUN-FLAGS] CMD [ARGS...]`: prints a
+ * systemd unit that runs `ysco run RUN-FLAGS CMD ARGS` in the working directory, or
+ * with -socket the socket unit of its process.listen.
  *
  * @module
  */
@@ -13,7 +14,8 @@ import { exists } from "../exists.ts";
 import { checkRunOptions } from "../run.ts";
 import { isScript, type YscoExecutable, yscoExecutable } from "../ysco_executable.ts";
 import { capabilityName, parseCapability } from "../supervise/capabilities.ts";
-import { systemdUnit } from "../systemd_unit.ts";
+import { listenStream, parseListenEntry } from "../supervise/listen_address.ts";
+import { socketUnit, systemdUnit } from "../systemd_unit.ts";
 import type { Command } from "./command.ts";
 import { formatFlags, parseFlags } from "./flags.ts";
 import { RUN_FLAGS, runOptions } from "./run.ts";
@@ -24,13 +26,17 @@ const FLAGS = {
     value: "NAME",
     help: "name of the unit, NAME.service (default: the name of CMD)",
   },
+  socket: {
+    type: "boolean",
+    help: "print the socket unit NAME.socket for the sockets of process.listen instead",
+  },
   ...RUN_FLAGS,
 } as const;
 
 /** The systemd-unit command. */
 export const systemdUnitCommand: Command = {
   name: "systemd-unit",
-  usage: `usage: ysco systemd-unit [-name NAME] [run flags] CMD [ARGS...]
+  usage: `usage: ysco systemd-unit [-name NAME] [-socket] [run flags] CMD [ARGS...]
 
 Prints a systemd service unit that runs "ysco run [run flags] CMD [ARGS...]" in the
 working directory, restarts ysco when it fails, and is hardened: no new privileges,
@@ -40,6 +46,9 @@ start the service as that user. Run it where "ysco init" ran, with the command
 init printed:
 
   ./ysco systemd-unit -user svc -addr 127.0.0.1:1234 ./app >/etc/systemd/system/app.service
+
+With process.listen set, the service unit takes the listening sockets from
+NAME.socket, which -socket prints: systemd then holds them while ysco restarts.
 
 flags:
 ${formatFlags(FLAGS)}`,
@@ -61,6 +70,28 @@ ${formatFlags(FLAGS)}`,
       io.err(err.message + "\n");
       return 1;
     }
+    let listen: string[];
+    try {
+      listen = config.process.listen.map((e) => listenStream(parseListenEntry(e), cwd));
+    } catch (err) {
+      io.err(`ysco systemd-unit: ${errorMessage(err)}\n`);
+      return 1;
+    }
+    if (flags.socket) {
+      if (listen.length === 0) {
+        io.err(
+          `ysco systemd-unit: -socket needs process.listen in ${join(flags.dir, "ysco.toml")}\n`,
+        );
+        return 1;
+      }
+      io.out(socketUnit({
+        name,
+        workingDirectory: cwd,
+        listen,
+        command: [(await yscoForUnit(cwd))?.path ?? "ysco", "systemd-unit", ...args],
+      }));
+      return 0;
+    }
     let capabilities: string[];
     try {
       capabilities = config.process.ambient_capabilities.map((c) =>
@@ -79,7 +110,7 @@ ${formatFlags(FLAGS)}`,
       return 1;
     }
     const runFlags = args.slice(0, args.length - rest.length).filter((_, i, all) =>
-      !isNameFlag(all, i)
+      !isNameFlag(all, i) && !/^--?socket(=.*)?$/.test(all[i] ?? "")
     );
     io.out(systemdUnit({
       name,
@@ -97,6 +128,7 @@ ${formatFlags(FLAGS)}`,
       stopTimeoutMs: config.update.stop_timeout,
       ...(ysco.underDeno ? { denoDir: denoDir() } : {}),
       command: [ysco.path, "systemd-unit", ...args],
+      listen,
     }));
     return 0;
   },

@@ -10,6 +10,7 @@ import { checkScheduleEntry } from "../decide/schedule.ts";
 import { matchersProblem } from "../fleet/matchers.ts";
 import { hostPortProblem } from "../host_port.ts";
 import { parseCapability } from "../supervise/capabilities.ts";
+import { listenEntryProblem } from "../supervise/listen_address.ts";
 import { verifierKeyProblem } from "../verify/verifier_key.ts";
 import {
   bool,
@@ -261,6 +262,21 @@ export const CONFIG_SCHEMA = {
       default: [],
       example: ["CAP_NET_BIND_SERVICE"],
       check: checkCapability,
+    }),
+    listen: strings({
+      doc: "Sockets ysco listens on for the service and hands to every service process as " +
+        "fds 3.. with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (systemd's socket " +
+        "activation): during an update or a rollback new connections wait in the kernel's " +
+        'queue instead of being refused. "tcp:HOST:PORT" (an IP address; "tcp::PORT" for ' +
+        'every interface, IPv6 and IPv4) or "unix:PATH" (relative to the working ' +
+        'directory; a stale socket file is replaced), optionally named: "http=tcp:...". ' +
+        "Unnamed entries are named after the service binary. Sockets systemd passes to " +
+        "ysco (a .socket unit, see ysco systemd-unit -socket) take the place of the entries " +
+        "with their address. The service must take its listeners from fds 3.. (docs/listen.md " +
+        "shows how in Go); Linux only.",
+      default: [],
+      example: ["http=tcp:127.0.0.1:8080", "unix:ys/app.sock"],
+      check: listenEntryProblem,
     }),
   }, { hostOnly: true, atStart: true }),
   fleet: table(

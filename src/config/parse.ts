@@ -11,6 +11,7 @@
 import { parse as parseToml } from "smol-toml";
 import { parseDuration } from "../duration.ts";
 import { type Config, CONFIG_SCHEMA } from "./config.ts";
+import { listenEntriesProblem } from "../supervise/listen_address.ts";
 import type { Field, Fields } from "./schema.ts";
 
 /** One problem in a configuration file. */
@@ -103,6 +104,11 @@ type Report = (path: string, message: string) => void;
 
 /** Checks between keys, run when every key is valid by itself. */
 const CROSS_CHECKS: Array<(c: Config) => { path: string; message: string } | undefined> = [
+  (c) => {
+    const problem = listenEntriesProblem(c.process.listen);
+    return problem &&
+      { path: "process.listen", message: `item ${problem.index + 1}: ${problem.message}` };
+  },
   (c) =>
     c.self.feed_url !== "" && c.self.verifier_key === ""
       ? { path: "self.verifier_key", message: "required when self.feed_url is set" }

@@ -6,6 +6,7 @@
  */
 
 import { errorMessage } from "../errors.ts";
+import type { ListenSocket } from "../supervise/listen_sockets.ts";
 
 /** The environment variable carrying ExecState to the new process. */
 export const EXEC_ENV = "_YSCO_EXEC";
@@ -24,6 +25,11 @@ export interface ExecState {
   requestFd: number;
   /** Answer that request with a redirect to the page (a form) instead of plain text (the API). */
   redirect: boolean;
+  /**
+   * The listening sockets ysco holds for the service, inherited across the exec
+   * (absent from a ysco without process.listen support).
+   */
+  listen?: ListenSocket[];
 }
 
 /** Reads and removes the exec state from the environment; undefined after a normal start. */
@@ -34,7 +40,8 @@ export function takeExecState(): ExecState | undefined {
   try {
     const s = JSON.parse(text) as ExecState;
     if (
-      typeof s.pid !== "number" || typeof s.started !== "number" || typeof s.newBinary !== "string"
+      typeof s.pid !== "number" || typeof s.started !== "number" ||
+      typeof s.newBinary !== "string" || !(s.listen === undefined || isSocketList(s.listen))
     ) {
       throw new Error("missing fields");
     }
@@ -44,6 +51,14 @@ export function takeExecState(): ExecState | undefined {
       `Cannot read ${EXEC_ENV} from the ysco that replaced itself: ${errorMessage(err)}`,
     );
   }
+}
+
+function isSocketList(v: unknown): boolean {
+  return Array.isArray(v) &&
+    v.every((s: unknown) =>
+      typeof s === "object" && s !== null && "fd" in s && typeof s.fd === "number" &&
+      "name" in s && typeof s.name === "string" && "address" in s && typeof s.address === "string"
+    );
 }
 
 /** The raw HTTP/1.1 answer the new process writes on the handed-over connection. */

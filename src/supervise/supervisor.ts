@@ -7,6 +7,11 @@
  * path for a stop, an update and a natural exit. It only supervises: when to
  * restart, update or roll back is the updater's decision.
  *
+ * With listening sockets (process.listen, or sockets from systemd) every process
+ * gets them as fds 3.. with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES, through a
+ * shell that moves them into place (src/supervise/listen_shim.ts): connections
+ * wait in the kernel's queue while one process stops and the next starts.
+ *
  * @module
  */
 
@@ -14,6 +19,8 @@ import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { waitChild } from "../self/exec.ts";
 import { commandLine, type Credentials } from "./credentials.ts";
+import { type ListenSocket, withInheritedSockets } from "./listen_sockets.ts";
+import { listenEnv, shimCommandLine } from "./listen_shim.ts";
 
 /** Signals forwarded from ysco to the service. */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = [
@@ -54,6 +61,8 @@ export interface SupervisorOptions {
   capabilities?: readonly number[];
   /** Environment of the service. @default ysco's environment */
   env?: Record<string, string>;
+  /** Listening sockets every service process gets as fds 3.. (src/supervise/listen_sockets.ts). */
+  listen?: readonly ListenSocket[];
   log: Logger;
 }
 
@@ -80,21 +89,23 @@ export class Supervisor {
    * code 1 and `startError` set, like any other exit.
    */
   start(): ServiceProcess {
-    const { cmd, args, credentials, capabilities = [], env, log } = this.#options;
-    const line = commandLine(cmd, args, credentials, capabilities);
+    const { cmd, args, credentials, capabilities = [], env, listen = [], log } = this.#options;
+    const direct = commandLine(cmd, args, credentials, capabilities);
+    const line = listen.length > 0 ? shimCommandLine(direct, listen.map((s) => s.fd)) : direct;
     const startedAt = Date.now();
     log.debug("starting service", { cmd: [cmd, ...args].join(" ") });
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(line.program, {
+      const command = new Deno.Command(line.program, {
         args: line.args,
         stdin: "inherit",
         stdout: "inherit",
         stderr: "inherit",
         detached: true, // its own process group: a terminal's Ctrl-C reaches only ysco, which forwards it
-        env: env ?? Deno.env.toObject(),
+        env: listenEnv(env ?? Deno.env.toObject(), listen.map((s) => s.name)),
         clearEnv: true,
-      }).spawn();
+      });
+      child = withInheritedSockets(listen, () => command.spawn());
     } catch (err) {
       const startError = errorMessage(err);
       log.error("cannot start service", { cmd, err: startError });

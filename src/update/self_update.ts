@@ -34,6 +34,7 @@ import {
 } from "../self/exec.ts";
 import { EXEC_ENV, execAnswer, type ExecState } from "../self/exec_state.ts";
 import { SELF_ENV } from "../self_path.ts";
+import { heldListenSockets, setListenSocketsInherited } from "../supervise/listen_sockets.ts";
 import { type Outcome, type ScheduledUpdate, withHistory } from "../state.ts";
 import { compareSemver } from "../version/semver.ts";
 import type { YscoMetrics } from "../ysco_metrics.ts";
@@ -228,6 +229,7 @@ export class SelfUpdates {
       newBinary: final,
       requestFd: this.#handoffFd(request, log),
       redirect: request.handoff?.redirect ?? false,
+      listen: heldListenSockets(),
     };
     o.phase("replacing ysco");
     log.info("replacing ysco with the new version, the service keeps running", {
@@ -241,7 +243,9 @@ export class SelfUpdates {
     };
     // A stop from here on stays pending across the exec, for the new process.
     blockStopSignals();
+    setListenSocketsInherited(true);
     const err = execve(final, o.self.argv, env);
+    setListenSocketsInherited(false);
     unblockStopSignals();
     // Still here: the exec failed. The service was never touched.
     return await end("failed", `exec: ${err.message}`);

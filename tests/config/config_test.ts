@@ -282,6 +282,7 @@ Deno.test("the host-only keys are those that run commands or decide what is trus
     "self.feed_url",
     "self.verifier_key",
     "process.ambient_capabilities",
+    "process.listen",
     "fleet.etcd",
     "fleet.username",
     "fleet.password_file",
@@ -294,6 +295,7 @@ Deno.test("the host-only keys are those that run commands or decide what is trus
   ]);
   assertEquals(keysWith("atStart").filter((k) => !k.startsWith("fleet.")), [
     "process.ambient_capabilities",
+    "process.listen",
   ]);
   assertEquals(keysWith("atStart").filter((k) => k.startsWith("fleet.")).length, 15);
   const a = parseConfig('auth_file = "p"\n');

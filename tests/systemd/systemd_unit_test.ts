@@ -189,3 +189,53 @@ Deno.test("ysco systemd-unit writes a unit that systemd accepts, and its privile
   proc.kill("SIGTERM");
   assertEquals((await proc.exit()).code, 0);
 });
+
+Deno.test("ysco systemd-unit -socket writes the socket unit of process.listen, which systemd accepts with the service unit", async () => {
+  await using world = await startWorld();
+  const bare = await ysco(["systemd-unit", "-socket", "./testsvc"], { cwd: world.dir });
+  assertEquals([bare.code, bare.stdout], [1, ""]);
+  assertMatch(bare.stderr, /-socket needs process\.listen in ys\/ysco\.toml/);
+  await world.configure(
+    '[process]\nlisten = ["http=tcp:127.0.0.1:8080", "tcp::8443", "unix:ys/app.sock"]\n',
+  );
+  const socket = await ysco(["systemd-unit", "-socket", "-addr", "127.0.0.1:1234", "./testsvc"], {
+    cwd: world.dir,
+  });
+  assertEquals([socket.code, socket.stderr], [0, ""]);
+  const streams = socket.stdout.split("\n").filter((l) => l.startsWith("ListenStream="));
+  assertEquals(streams, [
+    "ListenStream=127.0.0.1:8080",
+    "ListenStream=8443",
+    `ListenStream=${world.dir}/ys/app.sock`,
+  ]);
+  const s = settings(socket.stdout);
+  assertEquals([s.get("FileDescriptorName"), s.get("Service")], ["testsvc", "testsvc.service"]);
+  assertMatch(
+    socket.stdout,
+    /^# {3}\S+ systemd-unit -socket -addr 127\.0\.0\.1:1234 \.\/testsvc >\/etc\/systemd\/system\/testsvc\.socket$/m,
+  );
+  const service = await ysco(["systemd-unit", "-addr", "127.0.0.1:1234", "./testsvc"], {
+    cwd: world.dir,
+  });
+  assertEquals(service.code, 0, service.stderr);
+  const svc = settings(service.stdout);
+  assertEquals(svc.get("Sockets"), "testsvc.socket");
+  // -socket is systemd-unit's, not run's.
+  assertEquals(svc.get("ExecStart")?.split(" ").slice(1), [
+    "run",
+    "-addr",
+    "127.0.0.1:1234",
+    "./testsvc",
+  ]);
+  const socketFile = join(world.dir, "testsvc.socket");
+  const serviceFile = join(world.dir, "testsvc.service");
+  await Deno.writeTextFile(socketFile, socket.stdout);
+  await Deno.writeTextFile(serviceFile, service.stdout);
+  assertEquals(await analyze(["verify", socketFile, serviceFile]), { code: 0, out: "" });
+  // A unit with an error is refused, so the verification can fail.
+  await Deno.writeTextFile(
+    socketFile,
+    socket.stdout.replace("ListenStream=8443", "ListenStream=localhost:8443"),
+  );
+  assertMatch((await analyze(["verify", socketFile, serviceFile])).out, /Failed to parse address/);
+});

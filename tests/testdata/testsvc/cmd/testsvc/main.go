@@ -2,7 +2,11 @@
 // module version (from its own build info) tells which release is running.
 //
 // It serves "/" (module path, version and Go version), "/healthz" and "/info"
-// (JSON), logs every signal it receives on stdout, and shuts down on SIGTERM.
+// (JSON), logs every signal it receives on stdout, and shuts down gracefully on
+// SIGTERM (no new connections, the open ones answered). It listens on -addr, or,
+// when started with systemd's socket activation (LISTEN_PID is its pid and
+// LISTEN_FDS at least 1), on the sockets at fds 3.. (ignoring -addr); /info tells
+// which.
 // Environment variables make it misbehave, for tests of rollback and stop timeouts:
 //
 //	TESTSVC_EXIT_CODE=N       exit with code N after TESTSVC_EXIT_AFTER (default 0s)
@@ -18,6 +22,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -29,6 +34,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -65,7 +71,15 @@ func main() {
 		}
 	}
 
+	// Taken first, before a child is started: the descriptors are inheritable.
+	listeners, infos, err := passedListeners()
+	if err != nil {
+		logf("%v", err)
+		os.Exit(1)
+	}
+
 	ignoreTerm := env("TESTSVC_IGNORE_TERM") == "1"
+	srv := &http.Server{}
 	sigc := make(chan os.Signal, 8)
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	go func() {
@@ -73,6 +87,9 @@ func main() {
 			logf("signal %s", sig)
 			if sig == syscall.SIGTERM && !ignoreTerm {
 				logf("stopping")
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				srv.Shutdown(ctx)
+				cancel()
 				os.Exit(0)
 			}
 			if sig == syscall.SIGINT && !ignoreTerm {
@@ -130,18 +147,71 @@ func main() {
 			"child":     childPid,
 			"ppid":      os.Getppid(),
 			"args":      os.Args,
+			"listeners": infos,
 		})
 	})
-	l, err := net.Listen("tcp", *addr)
-	if err != nil {
-		logf("listen: %v", err)
-		os.Exit(1)
+	if listeners == nil {
+		l, err := net.Listen("tcp", *addr)
+		if err != nil {
+			logf("listen: %v", err)
+			os.Exit(1)
+		}
+		listeners = []net.Listener{l}
+		infos = []listenerInfo{{From: "-addr", Addr: l.Addr().String()}}
 	}
-	logf("listening on %s", l.Addr())
-	if err := http.Serve(l, mux); err != nil {
-		logf("serve: %v", err)
-		os.Exit(1)
+	srv.Handler = mux
+	for i, l := range listeners {
+		logf("listening on %s (%s)", l.Addr(), infos[i].From)
+		go func(l net.Listener) {
+			if err := srv.Serve(l); err != nil && err != http.ErrServerClosed {
+				logf("serve: %v", err)
+				os.Exit(1)
+			}
+		}(l)
 	}
+	select {} // until a signal ends it
+}
+
+// listenerInfo tells in /info where a listener came from.
+type listenerInfo struct {
+	From string `json:"from"` // "-addr" or "fd N"
+	Name string `json:"name,omitempty"`
+	Addr string `json:"addr"`
+}
+
+// passedListeners returns the listeners of systemd's socket activation: fds 3..
+// when LISTEN_PID is this process, named by LISTEN_FDNAMES; nil otherwise. Like
+// go-systemd's activation package, it unsets the variables, so that children do
+// not take them for theirs, and makes the descriptors close-on-exec.
+func passedListeners() ([]net.Listener, []listenerInfo, error) {
+	pid, fds, names := os.Getenv("LISTEN_PID"), os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_FDNAMES")
+	os.Unsetenv("LISTEN_PID")
+	os.Unsetenv("LISTEN_FDS")
+	os.Unsetenv("LISTEN_FDNAMES")
+	n, err := strconv.Atoi(fds)
+	if pid != strconv.Itoa(os.Getpid()) || err != nil || n < 1 {
+		return nil, nil, nil
+	}
+	nameList := strings.Split(names, ":")
+	var listeners []net.Listener
+	var infos []listenerInfo
+	for i := 0; i < n; i++ {
+		fd := 3 + i
+		syscall.CloseOnExec(fd)
+		name := ""
+		if i < len(nameList) {
+			name = nameList[i]
+		}
+		f := os.NewFile(uintptr(fd), name)
+		l, err := net.FileListener(f)
+		f.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("listener from fd %d: %v", fd, err)
+		}
+		listeners = append(listeners, l)
+		infos = append(infos, listenerInfo{From: fmt.Sprintf("fd %d", fd), Name: name, Addr: l.Addr().String()})
+	}
+	return listeners, infos, nil
 }
 
 func parseDuration(s string) time.Duration {

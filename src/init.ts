@@ -1,6 +1,6 @@
 /**
  * `ysco init`: sets up a deployment of a Go service in a working directory, as
- * the original does (docs/behaviour.md §1.2), with a real "not found" when trimming the package
+ * the original does (docs/behaviour.md section 1.2), with a real "not found" when trimming the package
  * path to its module and with nothing half-made left behind on any failure.
  *
  * What it creates, all or nothing:

@@ -1,6 +1,6 @@
 /**
  * A test gobuild server: a real HTTP server on 127.0.0.1 speaking gobuild's
- * protocol (docs/protocols.md §3.4, §5.2), for real binaries built by real Go toolchains.
+ * protocol (docs/protocols.md sections 3.4 and 5.2), for real binaries built by real Go toolchains.
  *
  * - `GET /tlog/latest`: the signed tree note;
  * - `GET /tlog/lookup/<key>`: `<id>\n<record>\n` + the signed tree note;
@@ -8,7 +8,7 @@
  *   `GET /tlog/tile/8/data/<N>[.p/<W>]`: data tiles in gobuild's format;
  * - `GET /<key without trailing slash>/<sum>/<file>.gz`: the gzipped binary.
  *
- * The log is signed with the test key of docs/protocols.md §3.12 (deterministic signatures),
+ * The log is signed with the test key of docs/protocols.md section 3.12 (deterministic signatures),
  * so that that worked example is reproduced byte for byte. Builds and raw records can be
  * added while it runs. Knobs make it misbehave: a forked history, a shrinking tree,
  * bad or foreign signatures, a record for another spec, wrong sums and sizes in the
@@ -49,7 +49,7 @@ import {
   type Tree,
 } from "../src/verify/tlog.ts";
 
-/** The test signer key of docs/protocols.md §3.12 (where it comes from: §5.1). */
+/** The test signer key of docs/protocols.md section 3.12 (where it comes from: section 5.1). */
 export const TEST_SIGNER_KEY =
   "PRIVATE+KEY+localhost+7f833345+AUFoxzns2gqjFnp6FEw9J69gRmgOMemUTYRpl5H9avYZ";
 /** The verifier key of TEST_SIGNER_KEY. */

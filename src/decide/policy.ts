@@ -2,8 +2,8 @@
  * Update policies: given the current release, the versions and toolchains found
  * and the policies, which module version and Go toolchain to install, and why.
  *
- * The decision algorithm is the original's (docs/behaviour.md §6.3, every row of its test
- * table holds), with these fixes (docs/behaviour.md §12):
+ * The decision algorithm is the original's (docs/behaviour.md section 6.3, every row of its test
+ * table holds), with these fixes (docs/behaviour.md section 12):
  * - Prerelease candidates, pseudo-versions included, are never picked
  *   automatically; a running prerelease still moves to its release.
  * - Versions that do not parse are ignored instead of failing the decision;
@@ -198,7 +198,7 @@ export function pickUpdate(current: Current, found: Found, policy: Policies): De
   };
 }
 
-/** The toolchain for the reference release alone (first step of docs/behaviour.md §6.3), with its reason. */
+/** The toolchain for the reference release alone (first step of docs/behaviour.md section 6.3), with its reason. */
 export function pickToolchain(
   current: Current,
   toolchains: Toolchains,

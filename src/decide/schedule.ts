@@ -3,7 +3,7 @@
  * time-of-day windows in a time zone, and the first allowed time at or after a
  * given time.
  *
- * Syntax of one entry, as the original's (docs/behaviour.md §7.1), plus minutes:
+ * Syntax of one entry, as the original's (docs/behaviour.md section 7.1), plus minutes:
  * `[days] [times]`, separated by one space. Days are comma-separated two-letter
  * names (`su mo tu we th fr sa`) or inclusive ranges that may wrap around the week
  * (`sa-mo` is sa, su, mo). Times are comma-separated ranges `9-17` (09:00 up to,
@@ -155,7 +155,7 @@ export function isAllowedTime(schedule: Schedule, t: Date | number): boolean {
 }
 
 /**
- * The first allowed time at or after t (docs/behaviour.md §7.2): t itself when it is inside a window,
+ * The first allowed time at or after t (docs/behaviour.md section 7.2): t itself when it is inside a window,
  * else the start of the next window. An empty schedule allows any time.
  * @returns milliseconds since the epoch
  */

@@ -2,7 +2,7 @@
  * When a pending update is installed: the delay after discovery, the schedule,
  * backoff after failures, jitter, and what to do when the update timer fires.
  *
- * Differences from the original (docs/behaviour.md §6.4, §7.3-§7.5 and §12):
+ * Differences from the original (docs/behaviour.md sections 6.4, 7.3-7.5 and 12):
  * - The delay after discovery (`update.delay`, default 72h) is applied.
  * - Backoff doubles from 1h and is capped at 7 days; it counts from the last failed
  *   scheduled attempt when that is later than the update's time, so a failure
@@ -12,7 +12,7 @@
  *   pushes a start out of the schedule.
  * - A timer computed from a time in the past starts at the next allowed time from
  *   now, never outside the schedule.
- * - A firing timer respects the pause (docs/behaviour.md §7.5).
+ * - A firing timer respects the pause (docs/behaviour.md section 7.5).
  *
  * Pure functions, no I/O: the time and the random source are parameters.
  *
@@ -145,7 +145,7 @@ export function jitterDelay(max: number, random: () => number): number {
 }
 
 /**
- * The reference for the next decision about a target (docs/behaviour.md §6.4): the
+ * The reference for the next decision about a target (docs/behaviour.md section 6.4): the
  * last pending update for it, else the running release.
  */
 export function referenceRelease(
@@ -227,7 +227,7 @@ export function earliestStart(
 }
 
 /**
- * When the update timer should fire (docs/behaviour.md §7.4): for the earliest pending
+ * When the update timer should fire (docs/behaviour.md section 7.4): for the earliest pending
  * update, its earliest start plus a fresh jitter. Nothing while paused.
  */
 export function nextUpdate(
@@ -253,7 +253,7 @@ export function nextUpdate(
 }
 
 /**
- * What to do when the update timer fires (docs/behaviour.md §7.5, with the pause checked):
+ * What to do when the update timer fires (docs/behaviour.md section 7.5, with the pause checked):
  * install the earliest pending update when it is due and now is allowed, else
  * recompute the timer or do nothing.
  */

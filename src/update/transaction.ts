@@ -18,18 +18,15 @@
 import { dirname, join } from "node:path";
 import { type BuildInfo, readBuildInfo } from "../buildinfo/mod.ts";
 import type { Config } from "../config/config.ts";
+import { withoutSuperseded } from "../decide/timing.ts";
 import { errorMessage } from "../errors.ts";
-import type { FleetGate, FleetSlot } from "../fleet/gate.ts";
+import type { FleetSlot } from "../fleet/gate.ts";
 import type { Logger } from "../log.ts";
-import type { InstallJournal, Outcome, Release, ScheduledUpdate, State } from "../state.ts";
-import { withHistory } from "../state.ts";
+import { type InstallJournal, type Release, type State, withHistory } from "../state.ts";
 import { processMark } from "../supervise/process_mark.ts";
 import type { ServiceProcess } from "../supervise/supervisor.ts";
-import { withoutSuperseded } from "../decide/timing.ts";
-import type { YscoMetrics } from "../ysco_metrics.ts";
-import type { Clock } from "./clock.ts";
 import { failpoint } from "./failpoint.ts";
-import { waitHealthy } from "./health.ts";
+import { FleetWait } from "./fleet_wait.ts";
 import { runHook } from "./hooks.ts";
 import {
   currentBinary,
@@ -38,11 +35,16 @@ import {
   removeOldBinary,
   versionFileName,
 } from "./install.ts";
+import { InstallWrites } from "./install_writes.ts";
 import { advance } from "./journal.ts";
-import { QUICK_EXIT_MS, type Role, type ServiceLifetime } from "./lifetime.ts";
-import type { StateStore } from "./store.ts";
+import { recordRollback, rollBack } from "./rollback.ts";
 import {
-  type Fetcher,
+  release,
+  setVersionMetrics,
+  type TransactionOptions,
+  UpdateEnd,
+} from "./transaction_deps.ts";
+import {
   historyEntry,
   releaseText,
   type ServiceInfo,
@@ -50,63 +52,35 @@ import {
   type UpdateRequest,
   type UpdateResult,
 } from "./types.ts";
+import { type Verdict, watchNewVersion } from "./watch.ts";
 
-/** The running service's build info, shared with the rest of the update cycle. */
-export interface Running {
-  info: ServiceInfo;
-}
-
-/** What a transaction works with. */
-export interface TransactionOptions {
-  /** The service path, absolute (usually a symlink). */
-  cmdAbs: string;
-  store: StateStore;
-  lifetime: ServiceLifetime;
-  running: Running;
-  fetcher: Fetcher;
-  gate?: FleetGate | undefined;
-  log: Logger;
-  metrics: YscoMetrics;
-  clock: Clock;
-  /** The current configuration. */
-  config(): Config;
-  /** Tells the status page what the update is doing. */
-  phase(phase: string): void;
-  /** Aborted when ysco ends (told to stop, or the service quit): the update ends at once. */
-  signal: AbortSignal;
-}
-
-/** The end of an update that did not install. */
-export class UpdateEnd extends Error {
-  readonly outcome: Outcome;
-  /** Whether a scheduled update backs off before it is tried again. */
-  readonly backoff: boolean;
-  /**
-   * @param outcome "failed" or "cancelled"
-   * @param message why
-   */
-  constructor(outcome: Outcome, message: string, options: { backoff?: boolean } = {}) {
-    super(message);
-    this.name = "UpdateEnd";
-    this.outcome = outcome;
-    this.backoff = options.backoff ?? true;
-  }
-}
-
-/** How a watched version ended its watch. */
-type Verdict = { kind: "good" } | { kind: "bad"; problem: string } | { kind: "stopping" };
+export {
+  type Running,
+  setVersionMetrics,
+  type TransactionOptions,
+  UpdateEnd,
+} from "./transaction_deps.ts";
 
 /** Service updates. */
 export class ServiceTransaction {
   #o: TransactionOptions;
-  /** A wait for a fleet slot in progress; aborted when its update is no longer wanted. */
-  #fleetWait: { abort: AbortController; request: UpdateRequest } | undefined;
-  /** A write after an irreversible step that failed, reported with the outcome. */
-  #stateError: string | undefined;
+  #writes: InstallWrites;
+  #fleetWait = new FleetWait();
 
   /** @param options what it works with */
   constructor(options: TransactionOptions) {
     this.#o = options;
+    this.#writes = new InstallWrites(options);
+  }
+
+  /**
+   * Gives up a wait for a fleet slot when its update is no longer wanted: a scheduled
+   * update that left the schedule (a newer version replaced it, or an operator
+   * cancelled it), or when automatic updates were paused. Manual updates wait until
+   * they get their slot or ysco stops.
+   */
+  checkFleetWait(state: State): void {
+    this.#fleetWait.check(state);
   }
 
   /** Installs request.version/goVersion and watches it; resolves when the update has ended. */
@@ -129,7 +103,7 @@ export class ServiceTransaction {
     try {
       // The fleet slot first, so that the before command runs right before the
       // install, not hours before it while the host waits for its turn.
-      if (o.gate) slot = await this.#acquireSlot(o.gate, request, to);
+      if (o.gate) slot = await this.#fleetWait.acquire(o.gate, request, to, o);
       if (config.update.before !== "") {
         o.phase("running the before command");
         const problem = await runHook(config.update.before, env, { signal: o.signal });
@@ -148,13 +122,13 @@ export class ServiceTransaction {
         from: { ...from, binary: fromBinary },
         to: { ...to, binary: final },
       };
-      await this.#commitBefore({ ...o.store.state, install: journal });
+      await this.#writes.commitBefore({ ...o.store.state, install: journal });
       o.phase("downloading");
       log.info("updating service", { from: releaseText(from) });
       const ready = await this.#download(journal, svc, config);
       journal = ready.journal;
       if (slot?.signal.aborted) {
-        await this.#undo(ready.prepared, journal);
+        await this.#writes.undo(ready.prepared, journal);
         throw new UpdateEnd("failed", "lost the fleet slot while downloading");
       }
       const proc = await this.#switchAndStart(journal, ready.prepared, ready.info, log);
@@ -184,7 +158,7 @@ export class ServiceTransaction {
       if (!switched && o.store.state.install !== undefined) {
         o.store.set({ ...o.store.state, install: undefined });
       }
-      await this.#record(result, request);
+      await this.#writes.record(result, request);
     }
     o.metrics.updateDuration.observe((o.clock.now() - t0) / 1000);
     log.info(result.outcome === "installed" ? "update installed" : "update ended", {
@@ -219,7 +193,7 @@ export class ServiceTransaction {
     if (proc === undefined) {
       return { outcome: "cancelled", from, to, reason: "ysco is stopping" };
     }
-    await this.#commitAfter({
+    await this.#writes.commitAfter({
       ...o.store.state,
       install: { ...journal, phase: "started", process: processMark(proc.pid) },
     });
@@ -253,13 +227,13 @@ export class ServiceTransaction {
     o.metrics.serviceRollbacks.inc();
     setVersionMetrics(o.metrics, o.running.info);
     const proc = o.lifetime.start("rolled back");
-    await this.#recordRollback(journal, problem, failedKept, proc);
+    await recordRollback(journal, problem, failedKept, proc, o, this.#writes);
     return {
       outcome: "rolled back",
       from: release(journal.from),
       to: release(journal.to),
       reason: problem,
-      ...this.#stateErrorOf(),
+      ...this.#writes.stateErrorOf(),
     };
   }
 
@@ -274,36 +248,14 @@ export class ServiceTransaction {
       reason,
     });
     o.store.set({ ...o.store.state, install: undefined });
-    if (removeTo) await this.#removeUnused(journal.to.binary);
+    if (removeTo) await this.#writes.removeUnused(journal.to.binary);
     const result: UpdateResult = {
       outcome: "cancelled",
       from: release(journal.from),
       to: release(journal.to),
       reason,
     };
-    await this.#record(result, { which: "svc", manual: journal.manual, ...result.to });
-  }
-
-  /**
-   * Gives up a wait for a fleet slot when its update is no longer wanted: a scheduled
-   * update that left the schedule (a newer version replaced it, or an operator
-   * cancelled it), or when automatic updates were paused. Manual updates wait until
-   * they get their slot or ysco stops.
-   */
-  checkFleetWait(state: State): void {
-    const wait = this.#fleetWait;
-    if (wait === undefined || wait.request.manual) return;
-    const r = wait.request;
-    const scheduled = state.scheduled.some((u) =>
-      u.which === r.which && u.version === r.version && u.goVersion === r.goVersion
-    );
-    if (state.pauseReason !== "") {
-      wait.abort.abort(new Error("automatic updates were paused"));
-    } else if (!scheduled) {
-      wait.abort.abort(
-        new Error("no longer scheduled (replaced by a newer version, or cancelled)"),
-      );
-    }
+    await this.#writes.record(result, { which: "svc", manual: journal.manual, ...result.to });
   }
 
   // ---- the steps ----
@@ -363,7 +315,7 @@ export class ServiceTransaction {
         versionFileName(svc.modPath, svc.pkgDir, svc.version, svc.goVersion, svc.goos),
       );
     } catch (err) {
-      await this.#removeUnused(to.binary);
+      await this.#writes.removeUnused(to.binary);
       throw new UpdateEnd("failed", `installing: ${errorMessage(err)}`);
     }
     const next = advance(journal, "switched", {
@@ -372,9 +324,9 @@ export class ServiceTransaction {
     });
     try {
       this.#throwIfEnding();
-      await this.#commitBefore({ ...o.store.state, install: next });
+      await this.#writes.commitBefore({ ...o.store.state, install: next });
     } catch (err) {
-      await this.#undo(prepared, journal);
+      await this.#writes.undo(prepared, journal);
       throw err;
     }
     return { journal: next, prepared, info };
@@ -393,7 +345,7 @@ export class ServiceTransaction {
     const o = this.#o;
     await failpoint("switched", o.log, o.signal);
     if (o.signal.aborted) {
-      await this.#undo(prepared, journal);
+      await this.#writes.undo(prepared, journal);
       this.#throwIfEnding();
     }
     // From here the service is stopped; every path below starts a service again,
@@ -402,7 +354,7 @@ export class ServiceTransaction {
     await o.lifetime.stop();
     if (o.signal.aborted) {
       // Stopping began: the switch is never made; the service stays stopped and ysco ends.
-      await this.#undo(prepared, journal);
+      await this.#writes.undo(prepared, journal);
       this.#throwIfEnding();
     }
     try {
@@ -412,7 +364,7 @@ export class ServiceTransaction {
         err: errorMessage(err),
       });
       o.lifetime.start("service");
-      await this.#undo(prepared, journal);
+      await this.#writes.undo(prepared, journal);
       throw new UpdateEnd("failed", `installing: ${errorMessage(err)}`);
     }
     const proc = o.lifetime.start("new");
@@ -423,7 +375,7 @@ export class ServiceTransaction {
     await prepared.sync().catch((err) =>
       log.error("cannot sync the service's directory", { err: errorMessage(err) })
     );
-    await this.#commitAfter({
+    await this.#writes.commitAfter({
       ...o.store.state,
       install: advance(journal, "started", { process: processMark(proc.pid) }),
     });
@@ -443,7 +395,7 @@ export class ServiceTransaction {
     const o = this.#o;
     const verdict: Verdict = proc === undefined || o.signal.aborted
       ? { kind: "stopping" }
-      : await this.#watch(proc, journal);
+      : await watchNewVersion(proc, journal, o, this.#writes);
     if (verdict.kind === "stopping") {
       // The journal stays: the next start watches the new version again.
       await slot?.abandon("ysco is stopping");
@@ -455,81 +407,19 @@ export class ServiceTransaction {
       };
     }
     if (verdict.kind === "bad") {
-      await this.#rollback(o.store.state.install ?? journal, verdict.problem);
+      await rollBack(o.store.state.install ?? journal, verdict.problem, o, this.#writes);
       await slot?.rollback(verdict.problem);
       return {
         outcome: "rolled back",
         from,
         to,
         reason: verdict.problem,
-        ...this.#stateErrorOf(),
+        ...this.#writes.stateErrorOf(),
       };
     }
     await this.#confirm(journal, from, to, log);
     await slot?.release();
-    return { outcome: "installed", from, to, ...this.#stateErrorOf() };
-  }
-
-  /**
-   * Watches a newly started version until it counts as good: it must not exit
-   * within max(5s, update.soak), must answer health_url with 2xx within
-   * health_timeout, and must stay healthy through the soak.
-   */
-  async #watch(proc: ServiceProcess, journal: InstallJournal): Promise<Verdict> {
-    const o = this.#o;
-    const config = o.config();
-    const abort = new AbortController();
-    const failed = Promise.withResolvers<Verdict>();
-    const window = Math.max(QUICK_EXIT_MS, config.update.soak);
-    const until = proc.startedAt + window;
-    const url = config.update.health_url;
-    const onStop = () => failed.resolve({ kind: "stopping" });
-    o.signal.addEventListener("abort", onStop, { once: true });
-    using _watch = o.lifetime.watch(
-      proc,
-      (reason) => failed.resolve({ kind: "bad", problem: reason }),
-    );
-    try {
-      const checks = (async (): Promise<Verdict> => {
-        if (url !== "") {
-          o.phase("checking health");
-          const problem = await waitHealthy(url, {
-            timeoutMs: config.update.health_timeout,
-            signal: abort.signal,
-          });
-          if (abort.signal.aborted) return { kind: "stopping" };
-          if (problem !== undefined) {
-            return { kind: "bad", problem: `health check of ${url}: ${problem}` };
-          }
-          this.#report(true);
-        }
-        o.phase("soaking");
-        await this.#commitAfter({
-          ...o.store.state,
-          install: advance(journal, "watching", { watchUntil: new Date(until).toISOString() }),
-        });
-        await failpoint("watching", o.log, abort.signal);
-        while (o.clock.now() < until) {
-          await this.#sleep(
-            Math.min(until - o.clock.now(), url === "" ? window : 5000),
-            abort.signal,
-          );
-          if (abort.signal.aborted) return { kind: "stopping" };
-          if (url !== "" && o.clock.now() < until) {
-            const problem = await waitHealthy(url, { timeoutMs: 5000, signal: abort.signal });
-            if (abort.signal.aborted) return { kind: "stopping" };
-            if (problem !== undefined) {
-              return { kind: "bad", problem: `health check of ${url} during the soak: ${problem}` };
-            }
-          }
-        }
-        return { kind: "good" };
-      })();
-      return await Promise.race([checks, failed.promise]);
-    } finally {
-      abort.abort();
-      o.signal.removeEventListener("abort", onStop);
-    }
+    return { outcome: "installed", from, to, ...this.#writes.stateErrorOf() };
   }
 
   /** Records a good new version: previous binary kept, older one removed, history. */
@@ -552,9 +442,9 @@ export class ServiceTransaction {
         o.clock.now(),
       ),
     );
-    await this.#commitAfter(next);
+    await this.#writes.commitAfter(next);
     o.metrics.updates.inc({ which: "svc", outcome: "installed" });
-    this.#report(true);
+    this.#writes.report(true);
     if (oldPrevious !== "" && oldPrevious !== journal.from.binary) {
       try {
         if (
@@ -571,127 +461,7 @@ export class ServiceTransaction {
     }
   }
 
-  /**
-   * Puts the previous binary back, restarts it and pauses automatic updates; the
-   * failed version, which runs now, is stopped first.
-   */
-  async #rollback(journal: InstallJournal, problem: string): Promise<void> {
-    const o = this.#o;
-    o.phase("rolling back");
-    const failed = journal.to;
-    const svc = o.running.info;
-    o.log.error("new version failed, rolling back and pausing automatic updates", {
-      err: problem,
-      prevbinary: journal.from.binary,
-      prevversion: journal.from.version,
-      prevgoversion: journal.from.goVersion,
-    });
-    o.metrics.serviceRollbacks.inc();
-    const rolling = journal.phase === "rolling back"
-      ? journal
-      : advance(journal, "rolling back", { reason: problem });
-    await this.#commitAfter({ ...o.store.state, install: rolling });
-    await failpoint("rolling-back", o.log, o.signal);
-    let prepared: PreparedSwitch | undefined;
-    let previousInfo: BuildInfo | undefined;
-    try {
-      previousInfo = await readBuildInfo(journal.from.binary);
-      prepared = await prepareSwitch(
-        journal.from.binary,
-        o.cmdAbs,
-        versionFileName(svc.modPath, svc.pkgDir, failed.version, failed.goVersion, svc.goos),
-      );
-    } catch (err) {
-      // The service must not stay stopped: run what CMD points to, and say so.
-      o.log.error("cannot switch back to the previous binary; starting the current one", {
-        err: errorMessage(err),
-      });
-    }
-    await o.lifetime.stop();
-    let role: Role = "service";
-    try {
-      prepared?.commit();
-      if (prepared !== undefined && previousInfo !== undefined) {
-        o.running.info = serviceInfo(previousInfo);
-        role = "rolled back";
-      }
-    } catch (err) {
-      await prepared?.abort();
-      prepared = undefined;
-      o.log.error("cannot switch back to the previous binary; starting the current one", {
-        err: errorMessage(err),
-      });
-    }
-    setVersionMetrics(o.metrics, o.running.info);
-    const proc = o.lifetime.start(role);
-    await prepared?.sync().catch(() => {});
-    await this.#recordRollback(journal, problem, prepared?.previous, proc);
-  }
-
-  /** Records a rollback in one write: paused, the failed release unscheduled, history, no journal. */
-  async #recordRollback(
-    journal: InstallJournal,
-    problem: string,
-    failedKept: string | undefined,
-    proc: ServiceProcess | undefined,
-  ): Promise<void> {
-    const o = this.#o;
-    const failed = journal.to;
-    const reason =
-      `${o.running.info.modPath} ${failed.version} ${failed.goVersion} failed after an update: ${problem}`;
-    const bad = (u: ScheduledUpdate) =>
-      u.which === "svc" && u.version === failed.version && u.goVersion === failed.goVersion;
-    const s = o.store.state;
-    await this.#commitAfter(withHistory(
-      {
-        ...s,
-        install: undefined,
-        pauseReason: reason,
-        scheduled: s.scheduled.filter((u) => !bad(u)),
-        ...(proc ? { service: processMark(proc.pid) } : {}),
-      },
-      historyEntry(
-        {
-          outcome: "rolled back",
-          from: release(journal.from),
-          to: release(failed),
-          reason: problem,
-        },
-        { which: "svc", manual: journal.manual },
-        o.clock.now(),
-      ),
-    ));
-    o.metrics.updates.inc({ which: "svc", outcome: "rolled back" });
-    o.metrics.updatesPaused.set(1);
-    if (failedKept !== undefined) await this.#removeUnused(failedKept);
-    this.#report(true, problem);
-    o.log.warn("rolled back after failed update", {
-      version: o.running.info.version,
-      goversion: o.running.info.goVersion,
-    });
-  }
-
   // ---- helpers ----
-
-  /**
-   * Waits for a fleet slot for the update to `to`.
-   * @throws UpdateEnd "cancelled" (without backoff) when the wait was given up
-   */
-  async #acquireSlot(gate: FleetGate, request: UpdateRequest, to: Release): Promise<FleetSlot> {
-    this.#o.phase("waiting for a fleet slot");
-    const abort = new AbortController();
-    const signal = AbortSignal.any([abort.signal, this.#o.signal]);
-    this.#fleetWait = { abort, request };
-    try {
-      return await gate.acquire(to, { signal });
-    } catch (err) {
-      if (!signal.aborted) throw err;
-      const why = errorMessage(signal.reason);
-      throw new UpdateEnd("cancelled", `waiting for a fleet slot: ${why}`, { backoff: false });
-    } finally {
-      this.#fleetWait = undefined;
-    }
-  }
 
   /** Ends the update as cancelled when ysco is ending. */
   #throwIfEnding(): void {
@@ -700,105 +470,9 @@ export class ServiceTransaction {
       throw new UpdateEnd("cancelled", errorMessage(signal.reason), { backoff: false });
     }
   }
-
-  /** Takes back what a prepared install made: nothing of it is left. */
-  async #undo(prepared: PreparedSwitch, journal: InstallJournal): Promise<void> {
-    await prepared.abort();
-    await this.#removeUnused(journal.to.binary);
-  }
-
-  /** Removes a binary this update wrote, unless the service path or the state still names it. */
-  async #removeUnused(path: string): Promise<void> {
-    const o = this.#o;
-    const s = o.store.state;
-    const keep = [s.previousBinarySvc, s.install?.from.binary ?? ""].filter((p) => p !== "");
-    try {
-      if (await removeOldBinary(path, o.cmdAbs, keep)) {
-        o.log.info("removed the binary of an update that did not install", { path });
-      }
-    } catch (err) {
-      o.log.warn("cannot remove a binary of an update that did not install", {
-        path,
-        err: errorMessage(err),
-      });
-    }
-  }
-
-  /**
-   * Writes the state before an irreversible step.
-   * @throws UpdateEnd "failed" when it cannot be written: the step must not be taken
-   */
-  async #commitBefore(state: State): Promise<void> {
-    try {
-      await this.#o.store.commit(state);
-    } catch (err) {
-      this.#o.store.set({ ...this.#o.store.state, install: undefined });
-      throw new UpdateEnd("failed", errorMessage(err));
-    }
-  }
-
-  /** Writes the state after an irreversible step: a failure is logged and reported with the outcome. */
-  async #commitAfter(state: State): Promise<void> {
-    try {
-      await this.#o.store.commit(state);
-    } catch (err) {
-      this.#stateError = errorMessage(err);
-      this.#o.log.error("cannot write state", { err: this.#stateError });
-    }
-  }
-
-  #stateErrorOf(): { stateError?: string } {
-    const e = this.#stateError;
-    this.#stateError = undefined;
-    return e === undefined ? {} : { stateError: e };
-  }
-
-  /** Records the end of an update that did not install (history, metrics). */
-  async #record(result: UpdateResult, request: UpdateRequest): Promise<void> {
-    const o = this.#o;
-    o.metrics.updates.inc({ which: "svc", outcome: result.outcome });
-    await this.#commitAfter(
-      withHistory(o.store.state, historyEntry(result, request, o.clock.now())),
-    );
-    Object.assign(result, this.#stateErrorOf());
-  }
-
-  #report(healthy: boolean, lastError = ""): void {
-    const info = this.#o.running.info;
-    this.#o.gate?.report({
-      version: info.version,
-      goVersion: info.goVersion,
-      healthy,
-      lastError,
-      paused: this.#o.store.state.pauseReason !== "",
-    });
-  }
-
-  #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    const clock = this.#o.clock;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const timer = clock.setTimeout(done, ms);
-      function done() {
-        clock.clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      signal.addEventListener("abort", done);
-    });
-  }
 }
 
-/** The version gauges of the running service. */
-export function setVersionMetrics(metrics: YscoMetrics, svc: ServiceInfo): void {
-  metrics.serviceVersion.setOnly({ version: svc.version });
-  metrics.serviceGoVersion.setOnly({ version: svc.goVersion });
-}
-
-function release(r: Release): Release {
-  return { version: r.version, goVersion: r.goVersion };
-}
-
+/** The environment of the before and after commands. */
 function hookEnv(svc: ServiceInfo, from: Release, to: Release): Record<string, string> {
   return {
     YSCO_WHICH: "svc",

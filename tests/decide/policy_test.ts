@@ -169,7 +169,7 @@ Deno.test("pickUpdate() finds a toolchain-only update when no version of the maj
 Deno.test("pickToolchain() handles unrecognized, missing and stale toolchain information", () => {
   type Row = [string, string | undefined, Toolchains, ToolchainPolicy, string];
   const rows: Row[] = [
-    // An rc reference is not a release: the running toolchain is used (docs/behaviour.md §6.2).
+    // An rc reference is not a release: the running toolchain is used (docs/behaviour.md section 6.2).
     ["go1.24rc1", "go1.23.2", tc1, "follow", "go1.23.2"],
     // "go1.20" has no patch: same.
     ["go1.20", "go1.20.3", tc1, "patch", "go1.20.3"],

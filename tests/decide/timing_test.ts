@@ -227,7 +227,7 @@ Deno.test("onTimer() installs only when due, allowed and not paused", () => {
   const rows: Row[] = [
     // Due and inside the window.
     ["due", {}, at("2024-10-08T09:10:00+02:00"), false, { action: "install", update }],
-    // Paused after the timer was armed: the original installed anyway (docs/behaviour.md §7.5).
+    // Paused after the timer was armed: the original installed anyway (docs/behaviour.md section 7.5).
     ["paused", { pauseReason: "rolled back v1.0.1" }, at("2024-10-08T09:10:00+02:00"), false, {
       action: "none",
       reason: "updates are paused: rolled back v1.0.1",

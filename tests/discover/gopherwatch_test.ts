@@ -10,7 +10,7 @@ import {
 
 const ZONE = "l.gopherwatch.org";
 
-Deno.test("gopherwatchModuleName() encodes the examples of docs/protocols.md §1.1", () => {
+Deno.test("gopherwatchModuleName() encodes the examples of docs/protocols.md section 1.1", () => {
   const rows: Array<[string, string, string]> = [
     // [module path, zone, name]
     ["github.com/mjl-/moxtools", ZONE, "moxtools.mjl_2d._.github.com.v0.l.gopherwatch.org."],
@@ -76,7 +76,7 @@ Deno.test("parseModuleRecord() reads versions, tolerant where the original is br
   const t = (hex: string) => new Date(parseInt(hex, 16) * 1000);
   const rows: Array<[string, Array<[string, Date]>]> = [
     // [record text, versions and times]
-    ["v=v0.0.11 t=66fa7e15", [["v0.0.11", new Date("2024-09-30T10:31:49Z")]]], // docs/protocols.md §1.4
+    ["v=v0.0.11 t=66fa7e15", [["v0.0.11", new Date("2024-09-30T10:31:49Z")]]], // docs/protocols.md section 1.4
     ["v=v1.2.3 t=6708f0a1; v=v0.9.1 t=65aa0b12", [["v1.2.3", t("6708f0a1")], [
       "v0.9.1",
       t("65aa0b12"),

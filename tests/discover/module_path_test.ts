@@ -120,7 +120,7 @@ Deno.test("escapeModuleVersion() agrees with Go's module.EscapeVersion", async (
   }
 });
 
-Deno.test("escapeModulePath() gives the proxy escaping of docs/protocols.md §2.2", () => {
+Deno.test("escapeModulePath() gives the proxy escaping of docs/protocols.md section 2.2", () => {
   const rows: Array<[string, string]> = [
     // [module path, escaped]
     ["github.com/Azure/azure-sdk-for-go", "github.com/!azure/azure-sdk-for-go"],

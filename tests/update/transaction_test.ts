@@ -244,7 +244,7 @@ Deno.test("a scheduled update starts within a minute after the wall clock jumps 
   assertEquals(t.fetcher.requests.length, 0);
   await t.clock.advance(60_000);
   // The update began on that wake; its first request comes after real file I/O.
-  await poll(async () => t.fetcher.requests.length > 0);
+  await poll(() => Promise.resolve(t.fetcher.requests.length > 0));
   assertEquals(t.fetcher.requests.map((r) => r.version), ["v1.0.1"]);
 });
 

@@ -1,5 +1,5 @@
 /**
- * The worked example of docs/protocols.md §3.12 (how it was made: §5.1): five builds,
+ * The worked example of docs/protocols.md section 3.12 (how it was made: section 5.1): five builds,
  * their binaries and record texts, and the exact bytes a gobuild server signing with
  * the test key serves.
  *

@@ -157,7 +157,7 @@ Deno.test("URLs derive from the key name and the configured base URL", () => {
   );
 });
 
-Deno.test("binarySum() is gobuild's sum of a SHA-256 (docs/protocols.md §3.3)", () => {
+Deno.test("binarySum() is gobuild's sum of a SHA-256 (docs/protocols.md section 3.3)", () => {
   const sha = "6e838296d63d9c816d76202107ffbb7266e23bece19002843a85fdd78ff4b038";
   const bytes = new Uint8Array(sha.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
   assertEquals(binarySum(bytes), "0boOCltY9nIFtdiAhB_-7cmbiO-w");

@@ -23,7 +23,7 @@ async function get(url: string): Promise<{ status: number; body: Uint8Array }> {
   return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
 }
 
-Deno.test("the test server reproduces docs/protocols.md §3.12 byte for byte over HTTP", async () => {
+Deno.test("the test server reproduces docs/protocols.md section 3.12 byte for byte over HTTP", async () => {
   await using server = await startGobuildServer();
   assertEquals(server.verifierKey, TEST_VERIFIER_KEY);
   const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -88,7 +88,7 @@ Deno.test("the test server logs real Go binaries with records computed from thei
   assertEquals(hex(new Uint8Array(await crypto.subtle.digest("SHA-256", got))), hex(sha));
 });
 
-Deno.test("the test server's tree of 70000 records has the root of the larger vector of docs/protocols.md §3.12", async () => {
+Deno.test("the test server's tree of 70000 records has the root of the larger vector of docs/protocols.md section 3.12", async () => {
   await using server = await startGobuildServer();
   for (let i = 0; i < A9_LARGE.size; i++) server.addRecord(`record ${i}\n`);
   const note = new TextDecoder().decode((await get(`${server.tlogUrl}/latest`)).body);

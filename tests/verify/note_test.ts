@@ -106,7 +106,7 @@ Deno.test("parseVerifierKey() agrees with Go's note.NewVerifier", async () => {
   }
 });
 
-Deno.test("parseSignerKey() reads the test key of docs/protocols.md §3.12 and signs byte-identical notes", () => {
+Deno.test("parseSignerKey() reads the test key of docs/protocols.md section 3.12 and signs byte-identical notes", () => {
   const signer = parseSignerKey(TEST_SIGNER_KEY);
   assertEquals(
     hex(signer.seed),
@@ -123,7 +123,7 @@ Deno.test("parseSignerKey() reads the test key of docs/protocols.md §3.12 and s
   assertThrows(() => parseSignerKey(TEST_VERIFIER_KEY), SyntaxError);
 });
 
-Deno.test("openNote() opens the signed notes of docs/protocols.md §3.12 and Go's documentation", () => {
+Deno.test("openNote() opens the signed notes of docs/protocols.md section 3.12 and Go's documentation", () => {
   const key = parseVerifierKey(TEST_VERIFIER_KEY);
   for (const [note, size] of [[A9_NOTE_5, "5"], [A9_NOTE_3, "3"], [A9_NOTE_0, "0"]] as const) {
     const n = openNote(enc(note), key);

@@ -64,7 +64,7 @@ function tilesOf(log: MerkleLog, plan: { tiles: Tile[] }): Uint8Array[] {
   return plan.tiles.map((t) => log.tile(t.level, t.n, t.width));
 }
 
-Deno.test("recordHash() and nodeHash() reproduce the hashes of docs/protocols.md §3.12", () => {
+Deno.test("recordHash() and nodeHash() reproduce the hashes of docs/protocols.md section 3.12", () => {
   const leaves = A9_BUILDS.map((b) => recordHash(enc(b.text)));
   assertEquals(leaves.map(formatHash), A9_BUILDS.map((b) => b.leaf));
   for (let size = 1; size <= 5; size++) {
@@ -84,7 +84,7 @@ Deno.test("recordHash() and nodeHash() reproduce the hashes of docs/protocols.md
   assertEquals(leaves.map(hex), A9_TILE);
 });
 
-Deno.test("tree hashes of the large vector and other sizes agree with docs/protocols.md §3.12 and Go", async () => {
+Deno.test("tree hashes of the large vector and other sizes agree with docs/protocols.md section 3.12 and Go", async () => {
   const sizes = [1, 2, 3, 7, 8, 255, 256, 257, 511, 65535, 65536, 65537, 70000];
   const log = synthetic(70000);
   const answers = await goOracle(sizes.map((n) => ["tlog.treehash", String(n)]));
@@ -95,9 +95,9 @@ Deno.test("tree hashes of the large vector and other sizes agree with docs/proto
   assertEquals(formatHash(log.treeHash(A9_LARGE.size)), A9_LARGE.hash);
 });
 
-Deno.test("storedHashIndex() matches docs/protocols.md §3.8 and Go's tlog, beyond 2^32", async () => {
+Deno.test("storedHashIndex() matches docs/protocols.md section 3.8 and Go's tlog, beyond 2^32", async () => {
   const rows: Array<[number, number, number]> = [
-    // level, n, index (docs/protocols.md §3.8)
+    // level, n, index (docs/protocols.md section 3.8)
     [0, 0, 0],
     [0, 1, 1],
     [1, 0, 2],
@@ -141,7 +141,7 @@ Deno.test("storedHashIndex() matches docs/protocols.md §3.8 and Go's tlog, beyo
   }
 });
 
-Deno.test("tilePath() and parseTilePath() match docs/protocols.md §3.9 and Go, beyond 2^32", async () => {
+Deno.test("tilePath() and parseTilePath() match docs/protocols.md section 3.9 and Go, beyond 2^32", async () => {
   const rows: Array<[Tile, string]> = [
     [{ height: 8, level: 0, n: 0, width: 5 }, "tile/8/0/000.p/5"],
     [{ height: 8, level: 0, n: 1234067, width: 256 }, "tile/8/0/x001/x234/067"],
@@ -231,7 +231,7 @@ Deno.test("tileForCoord() and newTiles() match Go's TileForIndex and NewTiles", 
   }
 });
 
-Deno.test("planTileReads() plans the tiles of the examples of docs/protocols.md §3.10", () => {
+Deno.test("planTileReads() plans the tiles of the examples of docs/protocols.md section 3.10", () => {
   const tree = (size: number): Tree => ({ size, hash: EMPTY_TREE_HASH });
   const plan = (size: number, coords: HashCoord[]) =>
     planTileReads(tree(size), coords).tiles.map(tilePath);
@@ -336,7 +336,7 @@ Deno.test("tree hashes read through tiles prove consistency in both directions",
   assert(formatHash(fromFork) !== formatHash(log.treeHash(1000)), "a fork shows in the old hash");
 });
 
-Deno.test("RFC 6962 proofs match docs/protocols.md §3.12 and Go's tlog", async () => {
+Deno.test("RFC 6962 proofs match docs/protocols.md section 3.12 and Go's tlog", async () => {
   const leaves = A9_BUILDS.map((b) => recordHash(enc(b.text)));
   const a9 = MerkleLog.of(A9_BUILDS.map((b) => enc(b.text)));
   const get = (log: MerkleLog, coords: HashCoord[]) => coords.map((c) => log.hash(c.level, c.n));

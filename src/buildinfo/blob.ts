@@ -82,7 +82,7 @@ export async function readRawBuildInfo(r: ReaderAt): Promise<RawBuildInfo> {
     const little = (flags & 1) === 0;
     const ptr = (b: DataView, o: number) =>
       ptrSize === 8 ? b.getBigUint64(o, little) : BigInt(b.getUint32(o, little));
-    // Go's readString: any failure to read is an empty string.
+    // Go's readString: a failure to read gives an empty string.
     const readString = async (at: bigint, max: number, what: string) => {
       try {
         const h = await readData(exe, at, 2 * ptrSize);

@@ -9,12 +9,12 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { encodeBase64Url } from "./base64.ts";
 import type { BuildRecord } from "./buildspec.ts";
 import { versionFileName } from "./buildspec.ts";
 import { HttpStatusError, VerificationError } from "./errors.ts";
+import { sha256Stream } from "./hash.ts";
 
 /** What to download. */
 export interface DownloadRequest {
@@ -73,16 +73,23 @@ export function binarySum(sha256: Uint8Array): string {
  * @throws HttpStatusError for an answer other than 200
  * @throws VerificationError when the sum or size differs from the record
  * @throws Error for network, timeout, gzip and file errors, naming the URL or file
+ * @throws options.signal's reason when it aborts (at once: the request, the
+ * decompression and the writing stop, and the temporary file is removed)
  */
 export async function downloadBinary(
   request: DownloadRequest,
   options: DownloadOptions = {},
 ): Promise<DownloadedBinary> {
+  options.signal?.throwIfAborted();
   const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(new Error("timeout")), timeoutMs);
   try {
     return await download(request, options, timeout.signal, timeoutMs);
+  } catch (err) {
+    // Stopped: the caller's reason, as fetch does; the temporary file is gone already.
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw err;
   } finally {
     clearTimeout(timer);
   }
@@ -119,13 +126,18 @@ async function download(
     `ysco.${versionFileName(record)}.${crypto.randomUUID().slice(0, 13).replace("-", "")}`,
   );
   let file: Deno.FsFile | undefined;
+  let writer: PipelinedWriter | undefined;
+  // The body goes through the decompressor by hand, so that each chunk's memory can
+  // be released as soon as it is used (see release()).
+  const body = res.body.getReader();
+  // A stalled body read ends at once on abort, whatever the fetch implementation does.
+  const stop = () => body.cancel(signal.reason).catch(() => {});
+  signal.addEventListener("abort", stop, { once: true });
   try {
     file = await Deno.open(path, { write: true, createNew: true, mode: 0o666 });
-    const hash = createHash("sha256");
+    writer = new PipelinedWriter(file);
+    const hash = sha256Stream();
     let size = 0;
-    // The body goes through the decompressor by hand, so that each chunk's memory can
-    // be released as soon as it is used (see release()).
-    const body = res.body.getReader();
     const gunzip = new DecompressionStream("gzip");
     const input = gunzip.writable.getWriter();
     const pump = (async () => {
@@ -158,7 +170,7 @@ async function download(
           );
         }
         hash.update(chunk.value);
-        await writeAll(file, chunk.value);
+        await writer.write(chunk.value);
         release(chunk.value);
         options.onProgress?.(size, record.size);
       }
@@ -167,7 +179,10 @@ async function download(
       body.cancel().catch(() => {});
       await pump;
     }
-    const digest = new Uint8Array(hash.digest());
+    // A stop or timeout that cut the body short can look like its end.
+    if (signal.aborted) fail("stopped", signal.reason);
+    await writer.close();
+    const digest = hash.digest();
     const sum = binarySum(digest);
     if (size !== record.size) {
       throw new VerificationError(
@@ -183,9 +198,9 @@ async function download(
     await file.sync();
     file.close();
     file = undefined;
-    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-    return { path, size, sum, sha256, mode };
+    return { path, size, sum, sha256: digest.toHex(), mode };
   } catch (err) {
+    await writer?.settle();
     try {
       file?.close();
     } catch {
@@ -200,6 +215,63 @@ async function download(
         cause: err,
       },
     );
+  } finally {
+    signal.removeEventListener("abort", stop);
+    writer?.free();
+  }
+}
+
+/** The size of PipelinedWriter's two buffers. */
+const WRITE_SIZE = 1 << 20;
+
+/**
+ * Writes a stream of chunks to a file through two buffers of WRITE_SIZE that take
+ * turns: one is written while the other fills. Fewer, bigger writes that overlap
+ * with decompressing and hashing, and no chunk has to live until its write is done.
+ */
+class PipelinedWriter {
+  #buffers = [new Uint8Array(WRITE_SIZE), new Uint8Array(WRITE_SIZE)];
+  #current = 0;
+  #fill = 0;
+  #pending: Promise<void> = Promise.resolve();
+
+  constructor(readonly file: Deno.FsFile) {}
+
+  /** Copies chunk into the buffers, writing each one that fills up. */
+  async write(chunk: Uint8Array): Promise<void> {
+    for (let at = 0; at < chunk.length;) {
+      const buffer = this.#buffers[this.#current] ?? new Uint8Array();
+      const n = Math.min(buffer.length - this.#fill, chunk.length - at);
+      buffer.set(chunk.subarray(at, at + n), this.#fill);
+      this.#fill += n;
+      at += n;
+      if (this.#fill === buffer.length) await this.#flush();
+    }
+  }
+
+  /** Writes what is buffered and waits for every write. */
+  async close(): Promise<void> {
+    if (this.#fill > 0) await this.#flush();
+    await this.#pending;
+  }
+
+  /** Waits for the write in progress, ignoring its outcome (before removing the file). */
+  async settle(): Promise<void> {
+    await this.#pending.catch(() => {});
+  }
+
+  /** Frees the buffers now rather than at the next garbage collection. */
+  free(): void {
+    for (const buffer of this.#buffers) release(buffer);
+  }
+
+  async #flush(): Promise<void> {
+    const full = this.#buffers[this.#current]?.subarray(0, this.#fill) ?? new Uint8Array();
+    await this.#pending; // the other buffer's write: done before it is filled again
+    this.#pending = writeAll(this.file, full);
+    this.#pending.catch(() => {}); // awaited by the next flush, close or settle
+    this.#current = 1 - this.#current;
+    this.#fill = 0;
   }
 }
 

@@ -171,7 +171,6 @@ async function download(
         }
         hash.update(chunk.value);
         await writer.write(chunk.value);
-        release(chunk.value);
         options.onProgress?.(size, record.size);
       }
     } finally {
@@ -221,37 +220,24 @@ async function download(
   }
 }
 
-/** The size of PipelinedWriter's two buffers. */
-const WRITE_SIZE = 1 << 20;
-
 /**
- * Writes a stream of chunks to a file through two buffers of WRITE_SIZE that take
- * turns: one is written while the other fills. Fewer, bigger writes that overlap
- * with decompressing and hashing, and no chunk has to live until its write is done.
+ * Writes chunks to a file with one write in progress while the next chunk is
+ * decompressed and hashed; a chunk's memory is released once it is written.
  */
 class PipelinedWriter {
-  #buffers = [new Uint8Array(WRITE_SIZE), new Uint8Array(WRITE_SIZE)];
-  #current = 0;
-  #fill = 0;
   #pending: Promise<void> = Promise.resolve();
 
   constructor(readonly file: Deno.FsFile) {}
 
-  /** Copies chunk into the buffers, writing each one that fills up. */
+  /** Starts writing chunk once the previous write is done. */
   async write(chunk: Uint8Array): Promise<void> {
-    for (let at = 0; at < chunk.length;) {
-      const buffer = this.#buffers[this.#current] ?? new Uint8Array();
-      const n = Math.min(buffer.length - this.#fill, chunk.length - at);
-      buffer.set(chunk.subarray(at, at + n), this.#fill);
-      this.#fill += n;
-      at += n;
-      if (this.#fill === buffer.length) await this.#flush();
-    }
+    await this.#pending;
+    this.#pending = writeAll(this.file, chunk).then(() => release(chunk));
+    this.#pending.catch(() => {}); // awaited by the next write, close or settle
   }
 
-  /** Writes what is buffered and waits for every write. */
+  /** Waits for every write. */
   async close(): Promise<void> {
-    if (this.#fill > 0) await this.#flush();
     await this.#pending;
   }
 
@@ -260,19 +246,7 @@ class PipelinedWriter {
     await this.#pending.catch(() => {});
   }
 
-  /** Frees the buffers now rather than at the next garbage collection. */
-  free(): void {
-    for (const buffer of this.#buffers) release(buffer);
-  }
-
-  async #flush(): Promise<void> {
-    const full = this.#buffers[this.#current]?.subarray(0, this.#fill) ?? new Uint8Array();
-    await this.#pending; // the other buffer's write: done before it is filled again
-    this.#pending = writeAll(this.file, full);
-    this.#pending.catch(() => {}); // awaited by the next flush, close or settle
-    this.#current = 1 - this.#current;
-    this.#fill = 0;
-  }
+  free(): void {}
 }
 
 /** Sets the new file's mode (and owner, as root) from reference, or adds execute bits. */

@@ -157,10 +157,26 @@ export async function bundleProgram(output: string, version: string): Promise<vo
   const shebang = `#!/usr/bin/env -S deno run --quiet --no-prompt --no-config --no-lock ${
     flags.join(" ")
   }\n`;
-  const code = await Deno.readTextFile(tmp);
+  const code = lazyRequire(await Deno.readTextFile(tmp));
   await Deno.mkdir(dirname(output), { recursive: true });
   await Deno.writeTextFile(output, shebang + code.replace(/^#!.*\n/, ""), { mode: 0o755 });
   await Deno.chmod(output, 0o755);
+}
+
+/**
+ * The `require` that `deno bundle` gives the bundled CommonJS packages (dns-packet
+ * requires node:buffer) comes from node:module, which its static import loads at
+ * every start (some 10 ms, before any command runs). They only ever require Node's
+ * built-in modules (everything else is bundled), so process.getBuiltinModule serves
+ * them, when first called.
+ */
+export function lazyRequire(code: string): string {
+  const banner = 'import { createRequire as __deno_internal_createRequire } from "node:module";\n' +
+    "var __require = __deno_internal_createRequire(import.meta.url);\n";
+  const lazy = "var __require = (id) => process.getBuiltinModule(id) ?? (() => {\n" +
+    '  throw new Error(`Cannot require "${id}": not a built-in module of Node`);\n' +
+    "})();\n";
+  return code.replace(banner, lazy);
 }
 
 /** Compiles the executables into dist/. */

@@ -5,10 +5,13 @@
  * V8's optimizing compiler and a twentieth without), and one transparency log node
  * hash takes about 2 microseconds.
  *
+ * node:crypto is imported dynamically: a static import would be hoisted to the top of
+ * the release bundle and loaded at every start (some 10 ms), as for `ysco version`.
+ *
  * @module
  */
 
-import { createHash } from "node:crypto";
+const { createHash } = await import("node:crypto");
 
 /** A SHA-256 computed piece by piece, for streams. */
 export interface Sha256 {

@@ -5,13 +5,20 @@
  * V8's optimizing compiler and a twentieth without), and one transparency log node
  * hash takes about 2 microseconds.
  *
- * node:crypto is imported dynamically: a static import would be hoisted to the top of
- * the release bundle and loaded at every start (some 10 ms), as for `ysco version`.
+ * node:crypto is loaded at the first hash, not when this module is: loading it takes
+ * some 12 ms, which `ysco run` would otherwise spend at every start (its configuration
+ * imports the verifier key's code, which hashes only a key set in the file), and the
+ * release bundle before every command (it hoists static imports of Node's modules).
  *
  * @module
  */
 
-const { createHash } = await import("node:crypto");
+let nodeCrypto: typeof import("node:crypto") | undefined;
+
+function createHash(algorithm: "sha256" | "sha512"): import("node:crypto").Hash {
+  nodeCrypto ??= process.getBuiltinModule("node:crypto");
+  return nodeCrypto.createHash(algorithm);
+}
 
 /** A SHA-256 computed piece by piece, for streams. */
 export interface Sha256 {

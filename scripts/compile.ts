@@ -170,7 +170,7 @@ export async function bundleProgram(output: string, version: string): Promise<vo
  * built-in modules (everything else is bundled), so process.getBuiltinModule serves
  * them, when first called.
  */
-export function lazyRequire(code: string): string {
+function lazyRequire(code: string): string {
   const banner = 'import { createRequire as __deno_internal_createRequire } from "node:module";\n' +
     "var __require = __deno_internal_createRequire(import.meta.url);\n";
   const lazy = "var __require = (id) => process.getBuiltinModule(id) ?? (() => {\n" +

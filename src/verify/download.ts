@@ -36,7 +36,10 @@ export interface DownloadOptions {
    * execute bits wherever read bits are set.
    */
   modeFrom?: string;
-  /** Aborts the download. */
+  /**
+   * Stops the download at once: downloadBinary rejects with the signal's reason, and
+   * the temporary file is removed.
+   */
   signal?: AbortSignal;
   /** The fetch to use. @default globalThis.fetch */
   fetch?: typeof fetch;
@@ -216,7 +219,6 @@ async function download(
     );
   } finally {
     signal.removeEventListener("abort", stop);
-    writer?.free();
   }
 }
 
@@ -245,8 +247,6 @@ class PipelinedWriter {
   async settle(): Promise<void> {
     await this.#pending.catch(() => {});
   }
-
-  free(): void {}
 }
 
 /** Sets the new file's mode (and owner, as root) from reference, or adds execute bits. */

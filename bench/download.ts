@@ -149,7 +149,7 @@ export async function benchDownload(): Promise<boolean> {
       [peak <= 10, `a download's peak memory rise ${peak.toFixed(1)} MiB (target <= 10 MiB)`],
       [
         retained <= 2,
-        `retained ${RETAIN_SECONDS} s later ${retained.toFixed(1)} MiB (target <= 2 MiB)`,
+        `a download leaves ${retained.toFixed(1)} MiB ${RETAIN_SECONDS} s later (target <= 2 MiB)`,
       ],
     ];
     for (const [ok, what] of checks) console.log(`  ${verdict(ok, what)}`);

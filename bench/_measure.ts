@@ -50,6 +50,49 @@ export async function measureCommand(
   };
 }
 
+/** A command to time: program, arguments, and environment additions. */
+export interface TimedCommand {
+  cmd: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/**
+ * Median wall time in ms of each command over `runs` rounds, the commands taking
+ * turns within each round, so that a machine's changing load reaches all alike.
+ * prepare (e.g. emptying a cache) runs before each command and is not timed.
+ */
+export async function measureInterleaved(
+  commands: Array<TimedCommand & { prepare?: () => Promise<void> }>,
+  runs: number,
+): Promise<number[]> {
+  const times = commands.map(() => [] as number[]);
+  for (let round = 0; round < runs; round++) {
+    for (const [i, c] of commands.entries()) {
+      await c.prepare?.();
+      const t0 = performance.now();
+      const out = await new Deno.Command(c.cmd, {
+        args: c.args,
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+        ...(c.env ? { env: c.env } : {}),
+      }).output();
+      times[i]?.push(performance.now() - t0);
+      if (!out.success) {
+        const err = new TextDecoder().decode(out.stderr);
+        throw new Error(`Cannot time ${c.cmd} ${c.args.join(" ")}: status ${out.code}: ${err}`);
+      }
+    }
+  }
+  return times.map((ts) => median(ts));
+}
+
+/** The median of numbers (the upper one of an even count). */
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+}
+
 /** Prints rows as an aligned table with a header. */
 export function printTable(
   title: string,

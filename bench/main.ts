@@ -15,11 +15,13 @@ import { benchInspect } from "./inspect.ts";
 import { benchListen } from "./listen.ts";
 import { benchRun } from "./run.ts";
 import { benchSchedule } from "./schedule.ts";
+import { benchStart } from "./start.ts";
 import { benchTlog } from "./tlog.ts";
 import { benchUpdate } from "./update.ts";
 
 /** Benchmarks by name, in pipeline order. */
 const BENCHMARKS: Record<string, () => Promise<boolean>> = {
+  start: benchStart,
   inspect: benchInspect,
   run: benchRun,
   discover: benchDiscover,

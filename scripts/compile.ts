@@ -1,6 +1,7 @@
 /**
- * Release builds of ysco, with the version stamped in (`ysco version` shows it) and,
- * for executables, the permissions of bin/ysco baked in (no prompts at run time):
+ * Release builds of ysco, with the version stamped in (`ysco version` shows it) and
+ * the runtime flags of bin/ysco (permissions, V8 flags) baked in, so that there are
+ * no prompts at run time:
  *
  * - `deno task compile`: single executables for the release platforms in dist/
  *   (`deno compile` downloads its base runtime, so this needs a machine with normal
@@ -37,10 +38,19 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** What the program is made of: copied to the staging directory. */
 const SOURCES = ["main.ts", "deno.json", "deno.lock", "src"];
 
-/** The --allow-* flags of bin/ysco: the one place where ysco's permissions are defined. */
-export async function permissionFlags(): Promise<string[]> {
+/**
+ * The runtime flags of bin/ysco's deno line, the one place where they are defined:
+ * its --allow-* permissions and --v8-flags (the line's other flags are for running
+ * from source).
+ * @throws Error when bin/ysco has no `exec deno run` line
+ */
+export async function runtimeFlags(): Promise<string[]> {
   const wrapper = await Deno.readTextFile(join(ROOT, "bin", "ysco"));
-  return [...wrapper.matchAll(/--allow-[a-z-]+/g)].map((m) => m[0]);
+  const line = wrapper.replaceAll("\\\n", " ").split("\n").find((l) => /\bexec deno run /.test(l));
+  if (line === undefined) {
+    throw new Error("Cannot read ysco's runtime flags: no deno line in bin/ysco");
+  }
+  return line.split(/\s+/).filter((word) => /^--(allow-[a-z-]+|v8-flags=\S+)$/.test(word));
 }
 
 /**
@@ -136,26 +146,43 @@ async function deno(args: string[], cwd: string): Promise<void> {
 
 /**
  * Bundles the program with the version stamped into one JavaScript file, starting
- * with a `#!` line that runs it with ysco's permissions.
+ * with a `#!` line that runs it with ysco's runtime flags and nothing else (the
+ * script's path, as started, reaches the program as Deno.mainModule).
  */
 export async function bundleProgram(output: string, version: string): Promise<void> {
   await using stage = await stageSources(version);
   const tmp = join(stage.dir, "ysco.js");
   await deno(["bundle", "--quiet", "--platform", "deno", "--output", tmp, "main.ts"], stage.dir);
-  const flags = await permissionFlags();
+  const flags = await runtimeFlags();
   const shebang = `#!/usr/bin/env -S deno run --quiet --no-prompt --no-config --no-lock ${
     flags.join(" ")
   }\n`;
-  const code = await Deno.readTextFile(tmp);
+  const code = lazyRequire(await Deno.readTextFile(tmp));
   await Deno.mkdir(dirname(output), { recursive: true });
   await Deno.writeTextFile(output, shebang + code.replace(/^#!.*\n/, ""), { mode: 0o755 });
   await Deno.chmod(output, 0o755);
 }
 
+/**
+ * The `require` that `deno bundle` gives the bundled CommonJS packages (dns-packet
+ * requires node:buffer) comes from node:module, which its static import loads at
+ * every start (some 10 ms, before any command runs). They only ever require Node's
+ * built-in modules (everything else is bundled), so process.getBuiltinModule serves
+ * them, when first called.
+ */
+function lazyRequire(code: string): string {
+  const banner = 'import { createRequire as __deno_internal_createRequire } from "node:module";\n' +
+    "var __require = __deno_internal_createRequire(import.meta.url);\n";
+  const lazy = "var __require = (id) => process.getBuiltinModule(id) ?? (() => {\n" +
+    '  throw new Error(`Cannot require "${id}": not a built-in module of Node`);\n' +
+    "})();\n";
+  return code.replace(banner, lazy);
+}
+
 /** Compiles the executables into dist/. */
 async function compileAll(version: string): Promise<void> {
   await using stage = await stageSources(version);
-  const flags = await permissionFlags();
+  const flags = await runtimeFlags();
   for (const [target, suffix] of TARGETS) {
     // The names `ysco release-sign` expects; the version is inside (`ysco version`).
     const output = join(ROOT, "dist", `ysco-${suffix}`);

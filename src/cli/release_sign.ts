@@ -6,10 +6,10 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { errorMessage, UsageError } from "../errors.ts";
 import { type Feed, formatFeed, openFeed, type ReleaseFile, signFeed } from "../self/feed.ts";
+import { sha256 } from "../verify/hash.ts";
 import { formatSignerKey, parseSignerKey, signerFromSeed, verifierKeyOf } from "../verify/note.ts";
 import { isValidSemver } from "../version/semver.ts";
 import type { Command } from "./command.ts";
@@ -105,7 +105,7 @@ ${formatFlags(FLAGS)}`,
       files.push({
         version: flags.version,
         platform,
-        sha256: createHash("sha256").update(bytes).digest("hex"),
+        sha256: sha256(bytes).toHex(),
         size: bytes.length,
         url,
       });

@@ -10,12 +10,15 @@
  */
 
 import * as dnsPacket from "dns-packet";
-import { Buffer } from "node:buffer";
-import dgram from "node:dgram";
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import { hostPortProblem, parseHostPort } from "../host_port.ts";
 import { errorMessage } from "../errors.ts";
+
+// Imported dynamically: static imports of Node's modules would be hoisted to the top
+// of the release bundle and loaded at every start, some 15 ms for these.
+const { Buffer } = await import("node:buffer");
+const { default: dgram } = await import("node:dgram");
+const { lookup } = await import("node:dns/promises");
+const { isIP } = await import("node:net");
 
 /** How a DNS query failed. */
 export type DnsErrorKind =

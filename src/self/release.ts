@@ -6,10 +6,10 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { errorMessage } from "../errors.ts";
 import { type Feed, type FeedMark, openFeed, type ReleaseFile, staleFeedProblem } from "./feed.ts";
+import { sha256Stream } from "../verify/hash.ts";
 
 /** Feeds are small; a larger answer is not a feed. */
 const FEED_LIMIT = 1 << 20;
@@ -75,7 +75,7 @@ export async function downloadRelease(
       await res.body?.cancel();
       throw new Error(`status ${res.status}`);
     }
-    const hash = createHash("sha256");
+    const hash = sha256Stream();
     let size = 0;
     for await (const chunk of res.body) {
       size += chunk.length;
@@ -85,7 +85,7 @@ export async function downloadRelease(
       while (done < chunk.length) done += await out.write(chunk.subarray(done));
     }
     if (size !== file.size) throw new Error(`${size} bytes, the feed lists ${file.size}`);
-    const sum = hash.digest("hex");
+    const sum = hash.digest().toHex();
     if (sum !== file.sha256) throw new Error(`SHA-256 ${sum}, the feed lists ${file.sha256}`);
     await out.sync();
     out.close();

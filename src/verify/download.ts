@@ -9,12 +9,12 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { encodeBase64Url } from "./base64.ts";
 import type { BuildRecord } from "./buildspec.ts";
 import { versionFileName } from "./buildspec.ts";
 import { HttpStatusError, VerificationError } from "./errors.ts";
+import { sha256Stream } from "./hash.ts";
 
 /** What to download. */
 export interface DownloadRequest {
@@ -36,7 +36,10 @@ export interface DownloadOptions {
    * execute bits wherever read bits are set.
    */
   modeFrom?: string;
-  /** Aborts the download. */
+  /**
+   * Stops the download at once: downloadBinary rejects with the signal's reason, and
+   * the temporary file is removed.
+   */
   signal?: AbortSignal;
   /** The fetch to use. @default globalThis.fetch */
   fetch?: typeof fetch;
@@ -73,16 +76,23 @@ export function binarySum(sha256: Uint8Array): string {
  * @throws HttpStatusError for an answer other than 200
  * @throws VerificationError when the sum or size differs from the record
  * @throws Error for network, timeout, gzip and file errors, naming the URL or file
+ * @throws options.signal's reason when it aborts (at once: the request, the
+ * decompression and the writing stop, and the temporary file is removed)
  */
 export async function downloadBinary(
   request: DownloadRequest,
   options: DownloadOptions = {},
 ): Promise<DownloadedBinary> {
+  options.signal?.throwIfAborted();
   const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(new Error("timeout")), timeoutMs);
   try {
     return await download(request, options, timeout.signal, timeoutMs);
+  } catch (err) {
+    // Stopped: the caller's reason, as fetch does; the temporary file is gone already.
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw err;
   } finally {
     clearTimeout(timer);
   }
@@ -119,13 +129,18 @@ async function download(
     `ysco.${versionFileName(record)}.${crypto.randomUUID().slice(0, 13).replace("-", "")}`,
   );
   let file: Deno.FsFile | undefined;
+  let writer: PipelinedWriter | undefined;
+  // The body goes through the decompressor by hand, so that each chunk's memory can
+  // be released as soon as it is used (see release()).
+  const body = res.body.getReader();
+  // A stalled body read ends at once on abort, whatever the fetch implementation does.
+  const stop = () => body.cancel(signal.reason).catch(() => {});
+  signal.addEventListener("abort", stop, { once: true });
   try {
     file = await Deno.open(path, { write: true, createNew: true, mode: 0o666 });
-    const hash = createHash("sha256");
+    writer = new PipelinedWriter(file);
+    const hash = sha256Stream();
     let size = 0;
-    // The body goes through the decompressor by hand, so that each chunk's memory can
-    // be released as soon as it is used (see release()).
-    const body = res.body.getReader();
     const gunzip = new DecompressionStream("gzip");
     const input = gunzip.writable.getWriter();
     const pump = (async () => {
@@ -158,8 +173,7 @@ async function download(
           );
         }
         hash.update(chunk.value);
-        await writeAll(file, chunk.value);
-        release(chunk.value);
+        await writer.write(chunk.value);
         options.onProgress?.(size, record.size);
       }
     } finally {
@@ -167,7 +181,10 @@ async function download(
       body.cancel().catch(() => {});
       await pump;
     }
-    const digest = new Uint8Array(hash.digest());
+    // A stop or timeout that cut the body short can look like its end.
+    if (signal.aborted) fail("stopped", signal.reason);
+    await writer.close();
+    const digest = hash.digest();
     const sum = binarySum(digest);
     if (size !== record.size) {
       throw new VerificationError(
@@ -183,9 +200,9 @@ async function download(
     await file.sync();
     file.close();
     file = undefined;
-    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-    return { path, size, sum, sha256, mode };
+    return { path, size, sum, sha256: digest.toHex(), mode };
   } catch (err) {
+    await writer?.settle();
     try {
       file?.close();
     } catch {
@@ -200,6 +217,35 @@ async function download(
         cause: err,
       },
     );
+  } finally {
+    signal.removeEventListener("abort", stop);
+  }
+}
+
+/**
+ * Writes chunks to a file with one write in progress while the next chunk is
+ * decompressed and hashed; a chunk's memory is released once it is written.
+ */
+class PipelinedWriter {
+  #pending: Promise<void> = Promise.resolve();
+
+  constructor(readonly file: Deno.FsFile) {}
+
+  /** Starts writing chunk once the previous write is done. */
+  async write(chunk: Uint8Array): Promise<void> {
+    await this.#pending;
+    this.#pending = writeAll(this.file, chunk).then(() => release(chunk));
+    this.#pending.catch(() => {}); // awaited by the next write, close or settle
+  }
+
+  /** Waits for every write. */
+  async close(): Promise<void> {
+    await this.#pending;
+  }
+
+  /** Waits for the write in progress, ignoring its outcome (before removing the file). */
+  async settle(): Promise<void> {
+    await this.#pending.catch(() => {});
   }
 }
 

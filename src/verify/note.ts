@@ -12,9 +12,9 @@
  */
 
 import * as ed from "@noble/ed25519";
-import { sha512 } from "@noble/hashes/sha2.js";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { VerificationError } from "./errors.ts";
+import { sha512 } from "./hash.ts";
 import {
   ALG_ED25519,
   chop,

@@ -15,9 +15,9 @@
  * @module
  */
 
-import { sha256 } from "@noble/hashes/sha2.js";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { VerificationError } from "./errors.ts";
+import { sha256 } from "./hash.ts";
 
 /** A SHA-256 hash, 32 bytes. */
 export type Hash = Uint8Array;
@@ -59,21 +59,17 @@ export const TILE_HEIGHT = 8;
 
 const TREE_PREFIX = "go.sum database tree\n";
 
+const RECORD_PREFIX = new Uint8Array([0]);
+const NODE_PREFIX = new Uint8Array([1]);
+
 /** The hash of a record: SHA-256(0x00 || data). */
 export function recordHash(data: Uint8Array): Hash {
-  const buf = new Uint8Array(1 + data.length);
-  buf.set(data, 1);
-  return sha256(buf);
+  return sha256(RECORD_PREFIX, data);
 }
-
-const nodeBuf = new Uint8Array(1 + 2 * HASH_SIZE);
 
 /** The hash of an interior node: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Hash, right: Hash): Hash {
-  nodeBuf[0] = 1;
-  nodeBuf.set(left, 1);
-  nodeBuf.set(right, 1 + HASH_SIZE);
-  return sha256(nodeBuf);
+  return sha256(NODE_PREFIX, left, right);
 }
 
 /** Whether two hashes are equal. */

@@ -8,8 +8,8 @@
  * @module
  */
 
-import { sha256 } from "@noble/hashes/sha2.js";
 import { decodeBase64 } from "./base64.ts";
+import { sha256 } from "./hash.ts";
 
 /** The only signature algorithm of notes: Ed25519. */
 export const ALG_ED25519 = 1;
@@ -66,11 +66,7 @@ export function verifierKeyProblem(text: string): string | undefined {
 
 /** The hash of a named key: the first 4 bytes (big-endian) of SHA-256(name "\n" key). */
 export function keyHash(name: string, key: Uint8Array): number {
-  const name8 = new TextEncoder().encode(name + "\n");
-  const buf = new Uint8Array(name8.length + key.length);
-  buf.set(name8);
-  buf.set(key, name8.length);
-  const h = sha256(buf);
+  const h = sha256(new TextEncoder().encode(name + "\n"), key);
   return new DataView(h.buffer, h.byteOffset, h.byteLength).getUint32(0);
 }
 

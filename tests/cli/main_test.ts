@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { goBuild, TESTSVC } from "../_go.ts";
-import { tempDir, ysco } from "../_util.ts";
+import { tempDir, YSCO, ysco } from "../_util.ts";
 
 Deno.test("ysco version prints versions and the platform", async () => {
   const out = await ysco(["version"]);
@@ -83,5 +83,20 @@ Deno.test("ysco help and -h work for every command", async () => {
       assertEquals(out.code, 0, args.join(" "));
       assertMatch(out.stdout, new RegExp(`^usage: ysco ${name}`), args.join(" "));
     }
+  }
+});
+
+Deno.test("bin/ysco runs the program through symlinks to it, from any directory", async () => {
+  await using dir = await tempDir();
+  // As `ysco init` links it (absolute), and a relative link to that link.
+  await Deno.symlink(YSCO, `${dir.path}/ysco`);
+  await Deno.mkdir(`${dir.path}/sub`);
+  await Deno.symlink("../ysco", `${dir.path}/sub/again`);
+  const runs: Array<[string, string]> = [["./ysco", dir.path], ["./again", `${dir.path}/sub`]];
+  for (const [cmd, cwd] of runs) {
+    const out = await new Deno.Command(cmd, { args: ["version"], cwd, stdin: "null" }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assertEquals(out.code, 0, `${cmd}: ${new TextDecoder().decode(out.stderr)}`);
+    assertMatch(text, /^ysco v\d+\.\d+\.\d+\S* deno /);
   }
 });

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { goBuild } from "../_go.ts";
+import { poll } from "../_process.ts";
 import type { Fault } from "../_gobuild_server.ts";
 import { HttpStatusError, VerificationError } from "../../src/verify/errors.ts";
 import { downloadBinary } from "../../src/verify/download.ts";
@@ -129,4 +130,52 @@ Deno.test("downloadBinary() fails on each misbehaviour, removes its temporary fi
       assertEquals(await Deno.readTextFile(dest), "current binary\n");
     });
   }
+});
+
+Deno.test("downloadBinary() stops at once when aborted mid-download and removes its temporary file", async (t) => {
+  const binary = await goBuild({ version: "v1.0.0" });
+  // "stall": half the body, then nothing; "endless": a body that keeps coming. The
+  // record's size is raised so that the endless body cannot fail on its own first.
+  for (const fault of ["stall", "endless"] as const) {
+    await t.step(fault, async () => {
+      await using f = await fixture(0);
+      const build = await f.server.addBuild(testsvcSpec("v1.1.0"), binary, { size: 2 ** 40 });
+      f.server.faults.download = fault;
+      const controller = new AbortController();
+      const download = downloadBinary(
+        { url: build.url, record: build.record, dest: join(f.dir, "testsvc") },
+        // Far beyond the test's own limits: only the abort can end it.
+        { signal: controller.signal, timeoutMs: 3_600_000 },
+      ).then(() => undefined, (e) => e);
+      // Mid-download: the temporary file has data.
+      const tmp = await poll("data in the temporary file", async () => {
+        for (const name of await listDir(f.dir)) {
+          const size = (await Deno.stat(join(f.dir, name)).catch(() => undefined))?.size ?? 0;
+          if (size > 0) return name;
+        }
+        return undefined;
+      }, 60_000);
+      assertMatch(tmp, /^ysco\.testsvc-v1\.1\.0-go1\.23\.5-stripped\./);
+      const reason = new DOMException("stopping", "AbortError");
+      controller.abort(reason);
+      // At once: a download that ignored the abort would still be running after a minute.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise((r) => timer = setTimeout(() => r("still running"), 60_000));
+      assertEquals(await Promise.race([download, late]), reason);
+      clearTimeout(timer);
+      assertEquals(await listDir(f.dir), []);
+    });
+  }
+  await t.step("already aborted", async () => {
+    await using f = await fixture(0);
+    const build = f.builds[0];
+    assert(build);
+    const err = await downloadBinary(
+      { url: build.url, record: build.record, dest: join(f.dir, "testsvc") },
+      { signal: AbortSignal.abort() },
+    ).then(() => undefined, (e) => e);
+    assert(err instanceof DOMException && err.name === "AbortError", String(err));
+    assertEquals(await listDir(f.dir), []);
+    assertEquals(f.server.requests.filter((r) => r.route === "download"), []);
+  });
 });

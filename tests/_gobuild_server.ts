@@ -43,11 +43,11 @@ import {
   type Hash,
   HASH_SIZE,
   nodeHash,
-  parseTilePath,
   recordHash,
   subtreeCoords,
   type Tree,
 } from "../src/verify/tlog.ts";
+import { parseTilePath } from "../src/verify/tlog_tiles.ts";
 
 /** The test signer key of docs/protocols.md section 3.12 (where it comes from: section 5.1). */
 export const TEST_SIGNER_KEY =

@@ -27,7 +27,6 @@ import {
 import { HttpStatusError, SecurityError, VerificationError } from "./errors.ts";
 import { openNote } from "./note.ts";
 import {
-  authenticateTiles,
   EMPTY_TREE_HASH,
   foldHashes,
   formatHash,
@@ -36,16 +35,14 @@ import {
   hashEqual,
   parseRecordResponse,
   parseTree,
-  planTileReads,
   recordHash,
   subtreeCoords,
   type Tile,
   TILE_HEIGHT,
-  tilePath,
   type Tree,
-  treeProof,
-  treeProofCoords,
 } from "./tlog.ts";
+import { authenticateTiles, planTileReads, tilePath } from "./tlog_tiles.ts";
+import { treeProof, treeProofCoords } from "./tlog_proofs.ts";
 import type { TlogOps } from "./tlog_ops.ts";
 import { parseVerifierKey, type VerifierKey } from "./verifier_key.ts";
 

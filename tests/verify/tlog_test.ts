@@ -4,9 +4,6 @@ import { MerkleLog } from "../_gobuild_server.ts";
 import { encodeBase64 } from "../../src/verify/base64.ts";
 import { VerificationError } from "../../src/verify/errors.ts";
 import {
-  authenticateTiles,
-  checkRecordProof,
-  checkTreeProof,
   EMPTY_TREE_HASH,
   foldHashes,
   formatHash,
@@ -14,29 +11,36 @@ import {
   formatTree,
   type Hash,
   type HashCoord,
-  hashFromTile,
-  newTiles,
   nodeHash,
   parseHash,
   parseRecordResponse,
-  parseTilePath,
   parseTree,
-  planTileReads,
   recordHash,
-  recordProof,
-  recordProofCoords,
   splitStoredHashIndex,
   storedHashCount,
   storedHashIndex,
   subtreeCoords,
   type Tile,
+  type Tree,
+} from "../../src/verify/tlog.ts";
+import {
+  authenticateTiles,
+  hashFromTile,
+  newTiles,
+  parseTilePath,
+  planTileReads,
   tileForCoord,
   tileHash,
   tilePath,
-  type Tree,
+} from "../../src/verify/tlog_tiles.ts";
+import {
+  checkRecordProof,
+  checkTreeProof,
+  recordProof,
+  recordProofCoords,
   treeProof,
   treeProofCoords,
-} from "../../src/verify/tlog.ts";
+} from "../../src/verify/tlog_proofs.ts";
 import { A9_BUILDS, A9_H11, A9_LARGE, A9_PROOFS, A9_TILE, A9_TREE_HASHES } from "./_a9.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);

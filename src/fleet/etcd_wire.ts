@@ -9,6 +9,8 @@
  * @module
  */
 
+import { decodeBase64, encodeBase64 } from "../verify/base64.ts";
+
 /** A key-value pair as etcd returns it. */
 export interface KeyValue {
   key: string;
@@ -115,16 +117,13 @@ export function prefixEnd(prefix: string): string {
 
 /** base64 of the UTF-8 bytes of text. */
 export function b64(text: string): string {
-  let bin = "";
-  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
-  return btoa(bin);
+  return encodeBase64(new TextEncoder().encode(text));
 }
 
 /** The text of a base64 value; "" for anything else. */
 export function unb64(text: unknown): string {
   if (typeof text !== "string" || text === "") return "";
-  const bin = atob(text);
-  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+  return new TextDecoder().decode(decodeBase64(text) ?? new Uint8Array());
 }
 
 /** The body of a range request. */

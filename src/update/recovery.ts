@@ -15,7 +15,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { basename, dirname } from "node:path";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -23,6 +22,7 @@ import type { InstallJournal, ProcessMark, State } from "../state.ts";
 import { isRunning, stopProcess } from "../supervise/process_mark.ts";
 import { currentBinary, installBinary } from "./install.ts";
 import { recover, type Recovery, type RecoveryFacts } from "./journal.ts";
+import { sha256Stream } from "../verify/hash.ts";
 
 /** An interrupted install and what to do with it. */
 export interface RecoveryPlan {
@@ -110,9 +110,9 @@ async function problemOf(journal: InstallJournal): Promise<string | undefined> {
       return `${path} has ${size} bytes, not the ${journal.to.size} it was verified with`;
     }
     if (journal.to.sha256 === undefined) return undefined;
-    const hash = createHash("sha256");
+    const hash = sha256Stream();
     for await (const chunk of file.readable) hash.update(chunk);
-    const sum = hash.digest("hex");
+    const sum = hash.digest().toHex();
     return sum === journal.to.sha256
       ? undefined
       : `${path} is damaged: SHA-256 ${sum}, verified as ${journal.to.sha256}`;

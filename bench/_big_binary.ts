@@ -13,9 +13,9 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GO_TOOLCHAINS, run } from "../tests/_go.ts";
+import { GO_TOOLCHAINS, run } from "../world/go.ts";
 
-const CACHE = fileURLToPath(new URL("./.cache/", import.meta.url));
+const CACHE = fileURLToPath(new URL(".cache/", import.meta.url));
 
 /** Path of the 200 MB binary of random data, building it when missing. */
 export async function bigBinary(): Promise<string> {

@@ -22,9 +22,9 @@ import { defaultOf } from "../src/config/parse.ts";
 import { queryTxt } from "../src/discover/dns_client.ts";
 import { gopherwatchModuleName, gopherwatchToolchainName } from "../src/discover/gopherwatch.ts";
 import { discoverModule, discoverToolchains } from "../src/discover/mod.ts";
-import { startDnsmasq } from "../tests/_dnsmasq.ts";
-import { startGoProxy } from "../tests/_goproxy_server.ts";
-import { toolchainListText } from "../tests/discover/_toolchain_list.ts";
+import { startDnsmasq } from "../world/dnsmasq.ts";
+import { startGoProxy } from "../world/goproxy_server.ts";
+import { toolchainListText } from "../world/toolchain_list.ts";
 import { printTable, verdict } from "./_measure.ts";
 
 const RUNS = 40;

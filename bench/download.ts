@@ -25,9 +25,9 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runtimeFlags } from "../scripts/compile.ts";
-import { goBuild } from "../tests/_go.ts";
-import { startGobuildServer } from "../tests/_gobuild_server.ts";
-import { YSCO } from "../tests/_util.ts";
+import { goBuild } from "../world/go.ts";
+import { startGobuildServer } from "../world/gobuild_server.ts";
+import { YSCO } from "../world/util.ts";
 import { updateSizedBinary } from "./_big_binary.ts";
 import { measureCommand, printTable, verdict } from "./_measure.ts";
 

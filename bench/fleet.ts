@@ -23,9 +23,9 @@
 import { EtcdClient } from "../src/fleet/etcd.ts";
 import { targetName } from "../src/fleet/layout.ts";
 import { canaries } from "../src/fleet/policy.ts";
-import type { Release } from "../src/state.ts";
-import { startEtcdCluster } from "../tests/_etcd.ts";
-import { readHistory, replay, type SimHost, simHost, waitFor } from "../tests/fleet/_sim.ts";
+import type { Release } from "../src/state/state.ts";
+import { startEtcdCluster } from "../world/etcd.ts";
+import { readHistory, replay, type SimHost, simHost, waitFor } from "../world/fleet_sim.ts";
 import { printTable, verdict } from "./_measure.ts";
 
 const HOSTS = 200;

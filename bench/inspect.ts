@@ -18,9 +18,9 @@
 
 import { fileURLToPath } from "node:url";
 import { readBuildInfo } from "../src/buildinfo/mod.ts";
-import { GO_TOOLCHAINS, run } from "../tests/_go.ts";
-import { YSCO } from "../tests/_util.ts";
-import { goElf, inlineBlob, manyLoads, modInfoText } from "../tests/buildinfo/_synthetic.ts";
+import { GO_TOOLCHAINS, run } from "../world/go.ts";
+import { YSCO } from "../world/util.ts";
+import { goElf, inlineBlob, manyLoads, modInfoText } from "../world/synthetic_binaries.ts";
 import { bigBinary } from "./_big_binary.ts";
 import { type CommandMeasure, measureCommand, printTable, verdict } from "./_measure.ts";
 

@@ -21,8 +21,8 @@ import {
 } from "../src/supervise/listen_sockets.ts";
 import { shimCommandLine } from "../src/supervise/listen_shim.ts";
 import { type LoadResult, startLoad } from "../tests/_load.ts";
-import { freePort } from "../tests/_process.ts";
-import { GO, startWorld } from "../tests/_world.ts";
+import { freePort } from "../world/process.ts";
+import { GO, startWorld } from "../world/world.ts";
 import { printTable, verdict } from "./_measure.ts";
 
 const UPDATES = Number(Deno.env.get("BENCH_LISTEN_UPDATES") ?? "4");

@@ -16,9 +16,9 @@
 
 import { join } from "node:path";
 import { bundleProgram } from "../scripts/compile.ts";
-import { goBuild } from "../tests/_go.ts";
-import { freePort, httpText, Proc, procStatus, startYsco } from "../tests/_process.ts";
-import { installService, writeYsDir } from "../tests/_service.ts";
+import { goBuild } from "../world/go.ts";
+import { freePort, httpText, Proc, procStatus, startYsco } from "../world/process.ts";
+import { installService, writeYsDir } from "../world/service.ts";
 import { median, printTable, verdict } from "./_measure.ts";
 
 const IDLE_SECONDS = Number(Deno.env.get("BENCH_IDLE_SECONDS") ?? "60");

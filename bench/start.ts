@@ -15,7 +15,7 @@
 
 import { join } from "node:path";
 import { bundleProgram, runtimeFlags } from "../scripts/compile.ts";
-import { YSCO } from "../tests/_util.ts";
+import { YSCO } from "../world/util.ts";
 import { measureInterleaved, printTable, type TimedCommand, verdict } from "./_measure.ts";
 
 const RUNS = 31;

@@ -11,7 +11,7 @@
 
 // deno-lint-ignore-file no-console -- benchmarks print their tables
 
-import { startGobuildServer } from "../tests/_gobuild_server.ts";
+import { startGobuildServer } from "../world/gobuild_server.ts";
 import { TlogClient } from "../src/verify/tlog_client.ts";
 import { httpTlogOps } from "../src/verify/tlog_ops.ts";
 import { buildSpecKey, parseRecord } from "../src/verify/buildspec.ts";

@@ -11,9 +11,9 @@
 
 // deno-lint-ignore-file no-console -- benchmarks print their tables
 
-import { goBuild } from "../tests/_go.ts";
-import { Proc } from "../tests/_process.ts";
-import { GO, startWorld } from "../tests/_world.ts";
+import { goBuild } from "../world/go.ts";
+import { Proc } from "../world/process.ts";
+import { GO, startWorld } from "../world/world.ts";
 import { printTable, verdict } from "./_measure.ts";
 
 const ROUNDS = 5;

@@ -12,7 +12,7 @@
  *
  * The version is `$YSCO_VERSION` when set, the tag at HEAD, or a Go pseudo-version
  * of the commit after the last tag (after the development version of
- * src/ysco_version.ts when there is no tag), with "+dirty" for uncommitted changes.
+ * src/self/ysco_version.ts when there is no tag), with "+dirty" for uncommitted changes.
  * It is stamped into a copy of the sources, never into the checkout.
  *
  * @module
@@ -23,7 +23,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isValidSemver, parseSemver } from "../src/version/semver.ts";
-import { YSCO_VERSION } from "../src/ysco_version.ts";
+import { YSCO_VERSION } from "../src/self/ysco_version.ts";
 
 /** Release targets: Deno's target triple and the file name suffix (GOOS-GOARCH). */
 export const TARGETS = [
@@ -121,7 +121,7 @@ export async function stageSources(
     }
   };
   for (const rel of SOURCES) await copy(rel);
-  const file = join(dir, "src", "ysco_version.ts");
+  const file = join(dir, "src", "self", "ysco_version.ts");
   const text = await Deno.readTextFile(file);
   const stamped = text.replace(
     /^export const YSCO_VERSION = "[^"]*";$/m,

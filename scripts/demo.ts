@@ -15,8 +15,8 @@
 
 // deno-lint-ignore-file no-console -- a demo talks to the person running it
 
-import { TEST_PASSWORD } from "../tests/_service.ts";
-import { startWorld } from "../tests/_world.ts";
+import { TEST_PASSWORD } from "../world/service.ts";
+import { startWorld } from "../world/world.ts";
 
 const keep = Deno.args.includes("--keep");
 const say = (text: string) => console.log(`\n== ${text}`);

@@ -15,14 +15,14 @@
 
 // deno-lint-ignore-file no-console -- a build script that reports what it did
 
-import { run } from "../tests/_go.ts";
+import { run } from "../world/go.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMMANDS } from "../main.ts";
 import { CONFIG_SCHEMA } from "../src/config/config.ts";
 import { tomlValue } from "../src/config/describe.ts";
 import type { Field, Fields } from "../src/config/schema.ts";
-import { createYscoMetrics } from "../src/ysco_metrics.ts";
+import { createYscoMetrics } from "../src/metrics/ysco_metrics.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 

@@ -1,5 +1,5 @@
 /**
- * `deno run -A scripts/licenses.ts`: writes src/licenses_data.ts, the licenses that
+ * `deno run -A scripts/licenses.ts`: writes src/cli/licenses_data.ts, the licenses that
  * `ysco licenses` prints: ysco's own (LICENSE), the Deno runtime's (from the deno npm
  * package next to the running deno), and those of every npm package the program
  * bundles: the packages main.ts's module graph uses (`deno info --json main.ts`)
@@ -12,11 +12,11 @@
 
 // deno-lint-ignore-file no-console -- a build script that reports what it did
 
-import { run } from "../tests/_go.ts";
+import { run } from "../world/go.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** One component's license, as src/licenses_data.ts holds it. */
+/** One component's license, as src/cli/licenses_data.ts holds it. */
 export interface LicenseEntry {
   name: string;
   version: string;
@@ -27,7 +27,7 @@ export interface LicenseEntry {
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The generated file. */
-export const LICENSES_FILE = join(ROOT, "src", "licenses_data.ts");
+export const LICENSES_FILE = join(ROOT, "src", "cli", "licenses_data.ts");
 const LICENSE_NAME = /^(licen[cs]e|copying)(\.(md|txt))?$/i;
 
 async function denoJson(args: string[]): Promise<unknown> {
@@ -125,7 +125,7 @@ function literal(text: string): string {
   );
 }
 
-/** The text of src/licenses_data.ts, formatted by deno fmt. */
+/** The text of src/cli/licenses_data.ts, formatted by deno fmt. */
 export async function renderLicensesFile(entries: LicenseEntry[]): Promise<string> {
   const source = [
     "/**",

@@ -1,6 +1,6 @@
 /**
  * The world of an end-to-end fleet test: a three-member etcd cluster, the servers of
- * tests/_world.ts (gopherwatch DNS on dnsmasq, the module proxy, the test gobuild
+ * world/world.ts (gopherwatch DNS on dnsmasq, the module proxy, the test gobuild
  * server with real builds) shared by several hosts, and per host a deployment
  * directory of the real Go test service with its own ports, `ys/ysco.toml` with a
  * `[fleet]` table, and its own real `ysco run`.
@@ -12,17 +12,24 @@
  */
 
 import { join } from "node:path";
-import type { Release } from "../src/state.ts";
-import { type EtcdCluster, startEtcdCluster } from "./_etcd.ts";
-import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
-import { goBuild, goProxyDir, TESTSVC } from "./_go.ts";
-import { type GobuildServer, startGobuildServer } from "./_gobuild_server.ts";
-import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
-import { freePort, httpText, poll, type Proc, processesUnder, startYsco } from "./_process.ts";
-import { type AdminClient, adminClient, installService, writeYsDir } from "./_service.ts";
-import { type Output, type TempDir, tempDir, ysco } from "./_util.ts";
-import { GO, mergeToml, sourcesConfig } from "./_world.ts";
-import { testsvcSpec } from "./verify/_fixture.ts";
+import type { Release } from "../src/state/state.ts";
+import { type EtcdCluster, startEtcdCluster } from "../world/etcd.ts";
+import { type Dnsmasq, startDnsmasq } from "../world/dnsmasq.ts";
+import { goBuild, goProxyDir, TESTSVC } from "../world/go.ts";
+import { type GobuildServer, startGobuildServer } from "../world/gobuild_server.ts";
+import { type GoProxyServer, startGoProxy } from "../world/goproxy_server.ts";
+import {
+  freePort,
+  httpText,
+  poll,
+  type Proc,
+  processesUnder,
+  startYsco,
+} from "../world/process.ts";
+import { type AdminClient, adminClient, installService, writeYsDir } from "../world/service.ts";
+import { type Output, type TempDir, tempDir, ysco } from "../world/util.ts";
+import { GO, mergeToml, sourcesConfig } from "../world/world.ts";
+import { testsvcSpec } from "../world/tlog_fixture.ts";
 import { EtcdClient } from "../src/fleet/etcd.ts";
 
 export { GO };

@@ -11,7 +11,7 @@
  */
 
 import { join } from "node:path";
-import { freePort, poll, Proc } from "./_process.ts";
+import { freePort, poll, Proc } from "../world/process.ts";
 
 /** The Prometheus binary. */
 export const PROMETHEUS = "/usr/bin/prometheus";

@@ -6,7 +6,7 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { run } from "./_go.ts";
+import { run } from "../world/go.ts";
 
 /** Fails unless promtool accepts the metrics text. */
 export async function promtoolCheckMetrics(text: string): Promise<void> {

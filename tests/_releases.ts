@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Feed, type ReleaseFile, signFeed } from "../src/self/feed.ts";
 import { signerFromSeed, type SignerKey, verifierKeyOf } from "../src/verify/note.ts";
-import { run } from "./_go.ts";
+import { run } from "../world/go.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -50,7 +50,7 @@ async function build(dir: string, version: string): Promise<string> {
     }
     await run("cp", ["-r", join(ROOT, "src"), join(src, "src")]);
     await Deno.writeTextFile(
-      join(src, "src", "ysco_version.ts"),
+      join(src, "src", "self", "ysco_version.ts"),
       `/** Stamped by the test's release build. */\nexport const YSCO_VERSION = "${version}";\n`,
     );
     const bundle = join(dir, `ysco-${version}.js`);

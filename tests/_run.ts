@@ -10,7 +10,7 @@
 
 // deno-lint-ignore-file no-console -- the test runner reports to the terminal
 
-import { warmCache } from "./_go.ts";
+import { warmCache } from "../world/go.ts";
 
 const log = (line: string) => console.error(`[fixtures] ${line}`);
 const t0 = performance.now();

@@ -7,8 +7,8 @@
  */
 
 import { join } from "node:path";
-import { poll } from "./_process.ts";
-import { tempDir } from "./_util.ts";
+import { poll } from "../world/process.ts";
+import { tempDir } from "../world/util.ts";
 
 /** Options for startTerminal. */
 export interface TerminalOptions {

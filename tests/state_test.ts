@@ -8,9 +8,9 @@ import {
   statePath,
   withHistory,
   writeState,
-} from "../src/state.ts";
-import { Proc } from "./_process.ts";
-import { tempDir } from "./_util.ts";
+} from "../src/state/state.ts";
+import { Proc } from "../world/process.ts";
+import { tempDir } from "../world/util.ts";
 
 const SAMPLE: State = {
   ...emptyState(),

@@ -13,7 +13,7 @@ import { errorMessage, UsageError } from "../errors.ts";
 import { readConfigOrDefaults } from "../config/load.ts";
 import { ConfigError } from "../config/parse.ts";
 import { discoverToolchains } from "../discover/mod.ts";
-import { hostGoarch, hostGoos } from "../platform.ts";
+import { hostGoarch, hostGoos } from "../buildinfo/platform.ts";
 import {
   binaryUrl,
   type BuildSpec,

@@ -1,6 +1,6 @@
 /**
  * `ysco init [flags] PKGPATH[@VERSION]`: sets up a deployment of a Go service in the
- * working directory (see src/init.ts) and prints the command that starts it.
+ * working directory (see src/deploy/init_deployment.ts) and prints the command that starts it.
  *
  * @module
  */
@@ -10,10 +10,10 @@ import { tomlString } from "../config/describe.ts";
 import { ConfigError, parseConfig } from "../config/parse.ts";
 import { UsageError } from "../errors.ts";
 import { formatHostPort, hostPortProblem, parseHostPort } from "../host_port.ts";
-import { adminUrl, initDeployment, type InitResult } from "../init.ts";
-import { hostGoarch, hostGoos } from "../platform.ts";
-import { createProgress } from "../progress.ts";
-import { yscoExecutable } from "../ysco_executable.ts";
+import { adminUrl, initDeployment, type InitResult } from "../deploy/init_deployment.ts";
+import { hostGoarch, hostGoos } from "../buildinfo/platform.ts";
+import { createProgress } from "./progress.ts";
+import { yscoExecutable } from "../deploy/ysco_executable.ts";
 import type { Command } from "./command.ts";
 import { formatFlags, parseFlags } from "./flags.ts";
 

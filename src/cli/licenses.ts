@@ -5,7 +5,7 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { LICENSES } from "../licenses_data.ts";
+import { LICENSES } from "./licenses_data.ts";
 import type { Command } from "./command.ts";
 import { parseFlags } from "./flags.ts";
 

@@ -14,7 +14,7 @@ import { planUpdate } from "../decide/plan.ts";
 import { policiesFor } from "../decide/policy.ts";
 import { discoverModule, discoverToolchains, DiscoveryError } from "../discover/mod.ts";
 import { errorMessage, UsageError } from "../errors.ts";
-import { readState, StateError } from "../state.ts";
+import { readState, StateError } from "../state/state.ts";
 import { serviceInfo } from "../update/updater.ts";
 import type { Command } from "./command.ts";
 import { formatFlags, parseFlags } from "./flags.ts";

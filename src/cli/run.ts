@@ -5,8 +5,8 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { type RunOptions, runService } from "../run.ts";
-import { SELF_ENV, selfPath } from "../self_path.ts";
+import { type RunOptions, runService } from "../run_service.ts";
+import { SELF_ENV, selfPath } from "../self/self_path.ts";
 import type { Command } from "./command.ts";
 import { type FlagValues, formatFlags, parseFlags } from "./flags.ts";
 

@@ -5,8 +5,8 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { hostGoarch, hostGoos } from "../platform.ts";
-import { YSCO_VERSION } from "../ysco_version.ts";
+import { hostGoarch, hostGoos } from "../buildinfo/platform.ts";
+import { YSCO_VERSION } from "../self/ysco_version.ts";
 import type { Command } from "./command.ts";
 import { parseFlags } from "./flags.ts";
 

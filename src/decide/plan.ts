@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { HistoryEntry, Release, ScheduledUpdate, State, Which } from "../state.ts";
+import type { HistoryEntry, Release, ScheduledUpdate, State, Which } from "../state/state.ts";
 import { type Decision, type Found, pickUpdate, type Policies } from "./policy.ts";
 import { addAllowedTime, describeSchedule, formatZoned, parseSchedule } from "./schedule.ts";
 import {

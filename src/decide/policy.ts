@@ -33,7 +33,7 @@ import {
 import { compareGoVersion, goVersionBase } from "../version/goversion.ts";
 import { outsideText, quoteCut } from "../errors.ts";
 import type { Toolchains } from "../version/toolchains.ts";
-import type { Which } from "../state.ts";
+import type { Which } from "../state/state.ts";
 
 /** A version found by discovery, with flags discovery may already know. */
 export interface FoundVersion {

@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { Release, ScheduledUpdate, State, Which } from "../state.ts";
+import type { Release, ScheduledUpdate, State, Which } from "../state/state.ts";
 import { addAllowedTime, isAllowedTime, nextAllowedTime, type Schedule } from "./schedule.ts";
 import { compareGoVersion } from "../version/goversion.ts";
 import { compareSemver } from "../version/semver.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { Release } from "../state.ts";
+import type { Release } from "../state/state.ts";
 import { alertKey, type FiringAlert } from "./alerts.ts";
 import type { AlertState } from "./alert_watch.ts";
 import { formatTarget } from "./layout.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { Logger } from "../log.ts";
-import type { Release } from "../state.ts";
+import type { Release } from "../state/state.ts";
 import { describeAlert, type FiringAlert } from "./alerts.ts";
 import type { AlertState, AlertWatch } from "./alert_watch.ts";
 import { CanarySoak } from "./canary_soak.ts";

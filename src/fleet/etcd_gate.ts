@@ -37,7 +37,7 @@ import { alertsReason, type AlertWatch, waitForClear } from "./alert_watch.ts";
 import { EtcdCanary } from "./etcd_canary.ts";
 import { HostRecord } from "./etcd_host.ts";
 import type { Logger } from "../log.ts";
-import type { Release } from "../state.ts";
+import type { Release } from "../state/state.ts";
 import { type EtcdClient, EtcdError, EtcdUnavailableError } from "./etcd.ts";
 import {
   type AcquireOptions,

@@ -19,7 +19,7 @@
 import { errorMessage } from "../errors.ts";
 import { delay } from "./delay.ts";
 import type { Logger } from "../log.ts";
-import type { Release } from "../state.ts";
+import type { Release } from "../state/state.ts";
 import {
   type AcquireOptions,
   type FleetGate,

@@ -33,7 +33,7 @@
  * @module
  */
 
-import type { Release } from "../state.ts";
+import type { Release } from "../state/state.ts";
 import type { Halt } from "./layout.ts";
 import type { FleetStatus } from "./status.ts";
 import type { AlertsStatus } from "./alert_watch.ts";

@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { Release } from "../state.ts";
+import type { Release } from "../state/state.ts";
 
 /** The root under which every fleet group lives. */
 export const FLEET_ROOT = "/ysco/fleet/";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Release } from "../state.ts";
+import type { Release } from "../state/state.ts";
 import { compareGoVersion } from "../version/goversion.ts";
 import { compareSemver } from "../version/semver.ts";
 import type { Halt, HostState } from "./layout.ts";

@@ -8,7 +8,7 @@
  */
 
 import { formatDuration } from "../duration.ts";
-import type { Release } from "../state.ts";
+import type { Release } from "../state/state.ts";
 import { type EtcdClient, EtcdUnavailableError, type MemberStatus } from "./etcd.ts";
 import { errorMessage } from "../errors.ts";
 import {

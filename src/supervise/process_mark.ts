@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ProcessMark } from "../state.ts";
+import type { ProcessMark } from "../state/state.ts";
 
 /** The mark of a running process; its start is "" where /proc cannot tell. */
 export function processMark(pid: number): ProcessMark {

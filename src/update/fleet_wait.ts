@@ -7,7 +7,7 @@
 
 import { errorMessage } from "../errors.ts";
 import type { FleetGate, FleetSlot } from "../fleet/gate.ts";
-import type { Release, State } from "../state.ts";
+import type { Release, State } from "../state/state.ts";
 import { type TransactionOptions, UpdateEnd } from "./transaction_deps.ts";
 import type { UpdateRequest } from "./types.ts";
 

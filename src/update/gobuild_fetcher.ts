@@ -14,7 +14,7 @@ import { downloadBinary } from "../verify/download.ts";
 import { TlogClient } from "../verify/tlog_client.ts";
 import { httpTlogOps } from "../verify/tlog_ops.ts";
 import { parseVerifierKey } from "../verify/verifier_key.ts";
-import type { YscoMetrics } from "../ysco_metrics.ts";
+import type { YscoMetrics } from "../metrics/ysco_metrics.ts";
 import type { BuildSpec } from "../verify/buildspec.ts";
 import type { Fetched, Fetcher, FetchOptions } from "./types.ts";
 

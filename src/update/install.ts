@@ -12,7 +12,7 @@
 import { exists } from "../exists.ts";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { errorMessage } from "../errors.ts";
-import { syncDir } from "../atomic_file.ts";
+import { syncDir } from "../state/atomic_file.ts";
 import { goVersionBase } from "../version/goversion.ts";
 
 /** What an install did. */

@@ -8,9 +8,9 @@
  */
 
 import { errorMessage } from "../errors.ts";
-import { type State, withHistory } from "../state.ts";
+import { type State, withHistory } from "../state/state.ts";
 import { type PreparedSwitch, removeOldBinary } from "./install.ts";
-import type { InstallJournal } from "../state.ts";
+import type { InstallJournal } from "../state/state.ts";
 import { type TransactionOptions, UpdateEnd } from "./transaction_deps.ts";
 import { historyEntry, type UpdateRequest, type UpdateResult } from "./types.ts";
 

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { InstallJournal, InstallPhase } from "../state.ts";
+import type { InstallJournal, InstallPhase } from "../state/state.ts";
 
 /** Phases a phase may be followed by. */
 const NEXT: Record<InstallPhase, readonly InstallPhase[]> = {

@@ -18,7 +18,7 @@
 import { basename, dirname } from "node:path";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { InstallJournal, ProcessMark, State } from "../state.ts";
+import type { InstallJournal, ProcessMark, State } from "../state/state.ts";
 import { isRunning, stopProcess } from "../supervise/process_mark.ts";
 import { currentBinary, installBinary } from "./install.ts";
 import { recover, type Recovery, type RecoveryFacts } from "./journal.ts";

@@ -9,7 +9,7 @@
 
 import { type BuildInfo, readBuildInfo } from "../buildinfo/mod.ts";
 import { errorMessage } from "../errors.ts";
-import { type InstallJournal, type ScheduledUpdate, withHistory } from "../state.ts";
+import { type InstallJournal, type ScheduledUpdate, withHistory } from "../state/state.ts";
 import { processMark } from "../supervise/process_mark.ts";
 import type { ServiceProcess } from "../supervise/supervisor.ts";
 import { failpoint } from "./failpoint.ts";

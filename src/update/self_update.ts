@@ -33,11 +33,11 @@ import {
   writeAndClose,
 } from "../self/exec.ts";
 import { EXEC_ENV, execAnswer, type ExecState } from "../self/exec_state.ts";
-import { SELF_ENV } from "../self_path.ts";
+import { SELF_ENV } from "../self/self_path.ts";
 import { heldListenSockets, setListenSocketsInherited } from "../supervise/listen_sockets.ts";
-import { type Outcome, type ScheduledUpdate, withHistory } from "../state.ts";
+import { type Outcome, type ScheduledUpdate, withHistory } from "../state/state.ts";
 import { compareSemver } from "../version/semver.ts";
-import type { YscoMetrics } from "../ysco_metrics.ts";
+import type { YscoMetrics } from "../metrics/ysco_metrics.ts";
 import type { Clock } from "./clock.ts";
 import { failpoint } from "./failpoint.ts";
 import { currentBinary, installBinary, removeOldBinary } from "./install.ts";

@@ -10,8 +10,8 @@
 
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { Counter } from "../metrics.ts";
-import { type State, writeState } from "../state.ts";
+import type { Counter } from "../metrics/registry.ts";
+import { type State, writeState } from "../state/state.ts";
 import { sortScheduled } from "../decide/timing.ts";
 
 /** Options for StateStore. */

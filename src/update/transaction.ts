@@ -22,7 +22,7 @@ import { withoutSuperseded } from "../decide/timing.ts";
 import { errorMessage } from "../errors.ts";
 import type { FleetSlot } from "../fleet/gate.ts";
 import type { Logger } from "../log.ts";
-import { type InstallJournal, type Release, type State, withHistory } from "../state.ts";
+import { type InstallJournal, type Release, type State, withHistory } from "../state/state.ts";
 import { processMark } from "../supervise/process_mark.ts";
 import type { ServiceProcess } from "../supervise/supervisor.ts";
 import { failpoint } from "./failpoint.ts";

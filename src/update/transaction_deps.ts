@@ -8,8 +8,8 @@
 import type { Config } from "../config/config.ts";
 import type { FleetGate } from "../fleet/gate.ts";
 import type { Logger } from "../log.ts";
-import type { Outcome, Release } from "../state.ts";
-import type { YscoMetrics } from "../ysco_metrics.ts";
+import type { Outcome, Release } from "../state/state.ts";
+import type { YscoMetrics } from "../metrics/ysco_metrics.ts";
 import type { Clock } from "./clock.ts";
 import type { ServiceLifetime } from "./lifetime.ts";
 import type { StateStore } from "./store.ts";

@@ -12,7 +12,14 @@ import type { BuildInfo } from "../buildinfo/mod.ts";
 import type { Config } from "../config/config.ts";
 import type { ModuleDiscovery, ToolchainDiscovery } from "../discover/mod.ts";
 import type { FleetGate } from "../fleet/gate.ts";
-import type { HistoryEntry, Outcome, Release, ScheduledUpdate, State, Which } from "../state.ts";
+import type {
+  HistoryEntry,
+  Outcome,
+  Release,
+  ScheduledUpdate,
+  State,
+  Which,
+} from "../state/state.ts";
 import type { BuildSpec } from "../verify/buildspec.ts";
 
 /** The service as the updater knows it. */

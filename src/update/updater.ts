@@ -24,9 +24,9 @@ import type { FleetGate } from "../fleet/gate.ts";
 import type { Logger } from "../log.ts";
 import type { ExecState } from "../self/exec_state.ts";
 import { unblockStopSignals } from "../self/exec.ts";
-import type { State, Which } from "../state.ts";
+import type { State, Which } from "../state/state.ts";
 import { processMark } from "../supervise/process_mark.ts";
-import type { YscoMetrics } from "../ysco_metrics.ts";
+import type { YscoMetrics } from "../metrics/ysco_metrics.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
 import { ServiceLifetime, type ServiceSupervisor } from "./lifetime.ts";
 import type { RecoveryPlan } from "./recovery.ts";
@@ -93,7 +93,7 @@ export interface UpdaterOptions {
   clock?: Clock;
   /** Random numbers in [0, 1), for jitter. @default Math.random */
   random?: () => number;
-  /** Writes the state file. @default writeState of src/state.ts */
+  /** Writes the state file. @default writeState of src/state/state.ts */
   writeState?: (dir: string, state: State) => Promise<void>;
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { InstallJournal } from "../state.ts";
+import type { InstallJournal } from "../state/state.ts";
 import type { ServiceProcess } from "../supervise/supervisor.ts";
 import type { Clock } from "./clock.ts";
 import { failpoint } from "./failpoint.ts";

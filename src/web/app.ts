@@ -16,8 +16,8 @@
 import { Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { passwordWarning } from "../config/load.ts";
-import { Counter, type Registry } from "../metrics.ts";
-import { ADMIN_AUTH_FAILURES } from "../ysco_metrics.ts";
+import { Counter, type Registry } from "../metrics/registry.ts";
+import { ADMIN_AUTH_FAILURES } from "../metrics/ysco_metrics.ts";
 import type { AdminDeps } from "./actions.ts";
 import { adminState } from "./admin_state.ts";
 import { adminAuth } from "./auth.ts";

@@ -12,7 +12,7 @@ import { basicAuth } from "hono/basic-auth";
 import { HTTPException } from "hono/http-exception";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { Logger } from "../log.ts";
-import type { Counter } from "../metrics.ts";
+import type { Counter } from "../metrics/registry.ts";
 import { errorResponse } from "./http_error.ts";
 import { clientKey, type LoginLimiter } from "./login_limiter.ts";
 import { remoteAddrOf } from "./server.ts";

@@ -12,7 +12,7 @@ import type { Config } from "../config/config.ts";
 import { changedKeys, keysWith } from "../config/key_flags.ts";
 import { type LoadedConfig, validateConfig } from "../config/load.ts";
 import { ConfigError, parseConfig } from "../config/parse.ts";
-import { writeFileAtomic } from "../atomic_file.ts";
+import { writeFileAtomic } from "../state/atomic_file.ts";
 import { errorMessage } from "../errors.ts";
 import type { AdminActions } from "./actions.ts";
 import { fail } from "./http_error.ts";

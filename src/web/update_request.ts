@@ -9,7 +9,7 @@
 
 import type { Context } from "hono";
 import { errorMessage } from "../errors.ts";
-import type { Release } from "../state.ts";
+import type { Release } from "../state/state.ts";
 import { compareSemver, isPrerelease, isValidSemver, semverMajor } from "../version/semver.ts";
 import { isValidGoVersion } from "../version/goversion.ts";
 import type { AdminActions } from "./actions.ts";

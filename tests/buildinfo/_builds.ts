@@ -1,5 +1,5 @@
 /**
- * Real Go binaries that tests/_go.ts does not build: programs built outside any
+ * Real Go binaries that world/go.ts does not build: programs built outside any
  * module (GOPATH mode, or `go build` of a file, as Debian builds its Go packages),
  * and module builds with a GOEXPERIMENT (whose Go version reads
  * "go1.23.5 X:nocoverageredesign"). Cached next to the other fixtures, under the
@@ -10,7 +10,14 @@
 
 import { dirname, join } from "node:path";
 import { exists } from "../../src/exists.ts";
-import { cacheRoot, GO_TOOLCHAINS, goProxyDir, type GoToolchain, run, TESTSVC } from "../_go.ts";
+import {
+  cacheRoot,
+  GO_TOOLCHAINS,
+  goProxyDir,
+  type GoToolchain,
+  run,
+  TESTSVC,
+} from "../../world/go.ts";
 
 /** Bump when HELLO or the builds change. */
 const LAYOUT = "1";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { GO_TOOLCHAINS } from "../_go.ts";
+import { GO_TOOLCHAINS } from "../../world/go.ts";
 
 /** What `go version -m` prints about a file it reads. */
 export interface GoVersionM {

@@ -17,8 +17,8 @@ import {
   TESTSVC_V2,
   TESTSVC_V2_VERSIONS,
   TESTSVC_VERSIONS,
-} from "../_go.ts";
-import { tempDir } from "../_util.ts";
+} from "../../world/go.ts";
+import { tempDir } from "../../world/util.ts";
 import { buildOutsideModule } from "./_builds.ts";
 import { type GoVersionM, goVersionOf } from "./_go_version.ts";
 import { countingReader, rejectsBuildInfo } from "./_reads.ts";

@@ -18,9 +18,9 @@ import {
   updateProblem,
 } from "../../src/buildinfo/mod.ts";
 import { goQuote } from "../../src/discover/module_path.ts";
-import { run } from "../_go.ts";
-import { tempDir } from "../_util.ts";
-import { goElf, inlineBlob, manyLoads, modInfoText } from "./_synthetic.ts";
+import { run } from "../../world/go.ts";
+import { tempDir } from "../../world/util.ts";
+import { goElf, inlineBlob, manyLoads, modInfoText } from "../../world/synthetic_binaries.ts";
 import { goVersionM } from "./_go_version.ts";
 import { countingReader, rejectsBuildInfo } from "./_reads.ts";
 

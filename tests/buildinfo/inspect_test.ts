@@ -7,12 +7,12 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { goBuild, run, TESTSVC } from "../_go.ts";
-import { writeYsDir } from "../_service.ts";
-import { tempDir, ysco } from "../_util.ts";
+import { goBuild, run, TESTSVC } from "../../world/go.ts";
+import { writeYsDir } from "../../world/service.ts";
+import { tempDir, ysco } from "../../world/util.ts";
 import { buildOutsideModule, buildWithExperiment } from "./_builds.ts";
 import { goVersionOf } from "./_go_version.ts";
-import { goElf, inlineBlob, manyLoads, modInfoText } from "./_synthetic.ts";
+import { goElf, inlineBlob, manyLoads, modInfoText } from "../../world/synthetic_binaries.ts";
 
 const CANNOT = "built outside module mode, so ysco cannot tell its module and version";
 

@@ -8,7 +8,7 @@
 import { assertEquals, assertMatch } from "../_assert.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "../_util.ts";
+import { tempDir } from "../../world/util.ts";
 
 const SETUP = fileURLToPath(new URL("../../.ci/setup", import.meta.url));
 

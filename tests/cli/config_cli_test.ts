@@ -6,9 +6,9 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { startDnsmasq } from "../_dnsmasq.ts";
-import { goBuild } from "../_go.ts";
-import { tempDir, ysco } from "../_util.ts";
+import { startDnsmasq } from "../../world/dnsmasq.ts";
+import { goBuild } from "../../world/go.ts";
+import { tempDir, ysco } from "../../world/util.ts";
 import { defaultConfig } from "../../src/config/load.ts";
 import { parseConfig } from "../../src/config/parse.ts";
 

@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import { GO, startWorld } from "../_world.ts";
+import { GO, startWorld } from "../../world/world.ts";
 import { readBuildInfo } from "../../src/buildinfo/mod.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { goBuild, goProxyDir } from "../_go.ts";
-import { tempDir, ysco } from "../_util.ts";
-import { fixture, testsvcSpec } from "../verify/_fixture.ts";
+import { goBuild, goProxyDir } from "../../world/go.ts";
+import { tempDir, ysco } from "../../world/util.ts";
+import { fixture, testsvcSpec } from "../../world/tlog_fixture.ts";
 
 async function sha256Hex(path: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", await Deno.readFile(path)));

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { goBuild, TESTSVC } from "../_go.ts";
-import { tempDir, YSCO, ysco } from "../_util.ts";
+import { goBuild, TESTSVC } from "../../world/go.ts";
+import { tempDir, YSCO, ysco } from "../../world/util.ts";
 
 Deno.test("ysco version prints versions and the platform", async () => {
   const out = await ysco(["version"]);

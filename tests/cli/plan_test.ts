@@ -1,7 +1,7 @@
 import { assertEquals, assertMatch } from "../_assert.ts";
-import { emptyState, writeState } from "../../src/state.ts";
-import { ysco } from "../_util.ts";
-import { GO, startWorld } from "../_world.ts";
+import { emptyState, writeState } from "../../src/state/state.ts";
+import { ysco } from "../../world/util.ts";
+import { GO, startWorld } from "../../world/world.ts";
 
 Deno.test("ysco plan shows what would be installed, when and why, and changes nothing", async () => {
   await using world = await startWorld({ announced: ["v1.0.1"] });

@@ -2,7 +2,7 @@ import { assertEquals, assertMatch } from "../_assert.ts";
 import { formatSignerKey } from "../../src/verify/note.ts";
 import { openFeed } from "../../src/self/feed.ts";
 import { RELEASE_SIGNER, RELEASE_VERIFIER_KEY } from "../_releases.ts";
-import { tempDir, ysco } from "../_util.ts";
+import { tempDir, ysco } from "../../world/util.ts";
 
 Deno.test("ysco release-sign makes a signed feed and adds releases to an earlier one", async () => {
   await using dir = await tempDir();

@@ -5,7 +5,7 @@ import { defaultConfig, validateConfig } from "../../src/config/load.ts";
 import { changedKeys, keysWith } from "../../src/config/key_flags.ts";
 import { ConfigError, keyLines, parseConfig } from "../../src/config/parse.ts";
 import type { Fields } from "../../src/config/schema.ts";
-import { tempDir, ysco } from "../_util.ts";
+import { tempDir, ysco } from "../../world/util.ts";
 
 function issuesOf(text: string): string[] {
   try {

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { type PlanInput, planUpdate } from "../../src/decide/plan.ts";
-import { emptyState, type ScheduledUpdate } from "../../src/state.ts";
+import { emptyState, type ScheduledUpdate } from "../../src/state/state.ts";
 
 const H = 3_600_000;
 const NOW = Date.parse("2024-10-07T22:39:30+02:00"); // Monday evening in Amsterdam

@@ -15,7 +15,7 @@ import {
   zoneOffset,
 } from "../../src/decide/schedule.ts";
 import { nextUpdate, scheduleUpdate } from "../../src/decide/timing.ts";
-import { emptyState } from "../../src/state.ts";
+import { emptyState } from "../../src/state/state.ts";
 
 const ZONES = [
   "Europe/Amsterdam", // DST at 02:00/03:00

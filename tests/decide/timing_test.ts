@@ -17,7 +17,7 @@ import {
   type HistoryEntry,
   type ScheduledUpdate,
   type State,
-} from "../../src/state.ts";
+} from "../../src/state/state.ts";
 
 const H = 3_600_000;
 const AMS = "Europe/Amsterdam";

@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { startDnsmasq } from "../_dnsmasq.ts";
-import { goBuild, goProxyDir, TESTSVC, TESTSVC_V2 } from "../_go.ts";
-import { startGoProxy } from "../_goproxy_server.ts";
-import { tempDir, ysco } from "../_util.ts";
-import { toolchainListText } from "./_toolchain_list.ts";
+import { startDnsmasq } from "../../world/dnsmasq.ts";
+import { goBuild, goProxyDir, TESTSVC, TESTSVC_V2 } from "../../world/go.ts";
+import { startGoProxy } from "../../world/goproxy_server.ts";
+import { tempDir, ysco } from "../../world/util.ts";
+import { toolchainListText } from "../../world/toolchain_list.ts";
 
 const TESTSVC_NAME = "testsvc._.example.com.v0.l.gopherwatch.org";
 const TOOLCHAIN = "v=go1.23.2 k=cur t=670d2a3b; v=go1.22.8 k=prev t=670d2a3b";

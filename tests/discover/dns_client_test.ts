@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
-import { splitTxt, startDnsmasq } from "../_dnsmasq.ts";
-import { tempDir } from "../_util.ts";
+import { splitTxt, startDnsmasq } from "../../world/dnsmasq.ts";
+import { tempDir } from "../../world/util.ts";
 import { startFakeDns, txtAnswer } from "./_fake_dns.ts";
 import { DnsError, queryTxt } from "../../src/discover/dns_client.ts";
 import { parseResolvConf, systemResolvers } from "../../src/discover/resolv_conf.ts";

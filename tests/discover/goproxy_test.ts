@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
-import { goProxyDir, TESTSVC, TESTSVC_V2, TESTSVC_VERSIONS } from "../_go.ts";
-import { startGoProxy } from "../_goproxy_server.ts";
-import { toolchainListText } from "./_toolchain_list.ts";
+import { goProxyDir, TESTSVC, TESTSVC_V2, TESTSVC_VERSIONS } from "../../world/go.ts";
+import { startGoProxy } from "../../world/goproxy_server.ts";
+import { toolchainListText } from "../../world/toolchain_list.ts";
 import {
   fetchLatest,
   fetchToolchainList,

@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
-import { startDnsmasq } from "../_dnsmasq.ts";
-import { goProxyDir, TESTSVC, TESTSVC_V2 } from "../_go.ts";
-import { startGoProxy } from "../_goproxy_server.ts";
+import { startDnsmasq } from "../../world/dnsmasq.ts";
+import { goProxyDir, TESTSVC, TESTSVC_V2 } from "../../world/go.ts";
+import { startGoProxy } from "../../world/goproxy_server.ts";
 import { startFakeDns } from "./_fake_dns.ts";
-import { toolchainListText } from "./_toolchain_list.ts";
+import { toolchainListText } from "../../world/toolchain_list.ts";
 import { type Config, CONFIG_SCHEMA, type MonitorMethod } from "../../src/config/config.ts";
 import { defaultOf } from "../../src/config/parse.ts";
 import {

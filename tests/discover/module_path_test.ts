@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../_assert.ts";
-import { goOracle } from "../_go.ts";
+import { goOracle } from "../../world/go.ts";
 import {
   checkModulePath,
   escapeModulePath,

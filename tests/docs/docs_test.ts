@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { GENERATED, renderGenerated, repoPath } from "../../scripts/docs.ts";
 import { CONFIG_SCHEMA } from "../../src/config/config.ts";
 import { assert } from "../_assert.ts";
-import { writeYsDir } from "../_service.ts";
-import { tempDir, ysco } from "../_util.ts";
+import { writeYsDir } from "../../world/service.ts";
+import { tempDir, ysco } from "../../world/util.ts";
 
 Deno.test("the generated blocks of the documentation are what scripts/docs.ts makes now", async () => {
   for (const file of Object.keys(GENERATED)) {

@@ -11,12 +11,12 @@ import { EtcdClient } from "../../src/fleet/etcd.ts";
 import { parseMatchers } from "../../src/fleet/matchers.ts";
 import { canaries } from "../../src/fleet/policy.ts";
 import { readFleetStatus } from "../../src/fleet/status.ts";
-import { Registry } from "../../src/metrics.ts";
-import type { Release } from "../../src/state.ts";
-import { addFleetMetrics } from "../../src/ysco_metrics.ts";
+import { Registry } from "../../src/metrics/registry.ts";
+import type { Release } from "../../src/state/state.ts";
+import { addFleetMetrics } from "../../src/metrics/ysco_metrics.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
-import { startEtcdCluster } from "../_etcd.ts";
-import { freePort, poll } from "../_process.ts";
+import { startEtcdCluster } from "../../world/etcd.ts";
+import { freePort, poll } from "../../world/process.ts";
 import {
   type MetricsService,
   type Prometheus,
@@ -31,7 +31,7 @@ import {
   type SimHost,
   type SimSettings,
   waitFor,
-} from "./_sim.ts";
+} from "../../world/fleet_sim.ts";
 
 const V0: Release = { version: "v1.0.0", goVersion: "go1.23.4" };
 const V1: Release = { version: "v1.0.1", goVersion: "go1.23.4" };

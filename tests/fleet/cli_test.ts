@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { EtcdClient } from "../../src/fleet/etcd.ts";
 import { canaries } from "../../src/fleet/policy.ts";
-import type { Release } from "../../src/state.ts";
+import type { Release } from "../../src/state/state.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { startEtcdCluster } from "../_etcd.ts";
-import { freePort } from "../_process.ts";
-import { tempDir, ysco } from "../_util.ts";
-import { simHost, waitFor } from "./_sim.ts";
+import { startEtcdCluster } from "../../world/etcd.ts";
+import { freePort } from "../../world/process.ts";
+import { tempDir, ysco } from "../../world/util.ts";
+import { simHost, waitFor } from "../../world/fleet_sim.ts";
 
 const V0: Release = { version: "v1.0.0", goVersion: "go1.23.4" };
 const V1: Release = { version: "v1.0.1", goVersion: "go1.23.4" };

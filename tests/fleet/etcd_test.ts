@@ -6,8 +6,8 @@ import {
   type WatchBatch,
 } from "../../src/fleet/etcd.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
-import { freePorts, makeTlsFiles, startEtcdCluster } from "../_etcd.ts";
-import { tempDir } from "../_util.ts";
+import { freePorts, makeTlsFiles, startEtcdCluster } from "../../world/etcd.ts";
+import { tempDir } from "../../world/util.ts";
 
 Deno.test("EtcdClient reads, writes, runs transactions and leases on a real cluster", async () => {
   await using cluster = await startEtcdCluster();

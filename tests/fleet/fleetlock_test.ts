@@ -1,9 +1,9 @@
 import { FleetLockClient, FleetLockError, openFleetLockGate } from "../../src/fleet/fleetlock.ts";
-import type { Release } from "../../src/state.ts";
+import type { Release } from "../../src/state/state.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
-import { freePorts } from "../_etcd.ts";
+import { freePorts } from "../../world/etcd.ts";
 import { startFleetLockServer } from "../_fleetlock_server.ts";
-import { waitFor } from "./_sim.ts";
+import { waitFor } from "../../world/fleet_sim.ts";
 
 const V1: Release = { version: "v1.0.1", goVersion: "go1.23.4" };
 

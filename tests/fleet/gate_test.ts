@@ -2,9 +2,9 @@ import { EtcdClient } from "../../src/fleet/etcd.ts";
 import { targetName } from "../../src/fleet/layout.ts";
 import { canaries } from "../../src/fleet/policy.ts";
 import { readFleetStatus, resumeFleet } from "../../src/fleet/status.ts";
-import type { Release } from "../../src/state.ts";
+import type { Release } from "../../src/state/state.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
-import { startEtcdCluster } from "../_etcd.ts";
+import { startEtcdCluster } from "../../world/etcd.ts";
 import {
   checkRollout,
   later,
@@ -15,7 +15,7 @@ import {
   simHost,
   type SimSettings,
   waitFor,
-} from "./_sim.ts";
+} from "../../world/fleet_sim.ts";
 
 const V0: Release = { version: "v1.0.0", goVersion: "go1.23.4" };
 const V1: Release = { version: "v1.0.1", goVersion: "go1.23.4" };

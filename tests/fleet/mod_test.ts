@@ -3,9 +3,9 @@ import { parseConfig } from "../../src/config/parse.ts";
 import { EtcdClient } from "../../src/fleet/etcd.ts";
 import { fleetBackend, openFleetGate } from "../../src/fleet/mod.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
-import { startEtcdCluster } from "../_etcd.ts";
-import { tempDir } from "../_util.ts";
-import { waitFor } from "./_sim.ts";
+import { startEtcdCluster } from "../../world/etcd.ts";
+import { tempDir } from "../../world/util.ts";
+import { waitFor } from "../../world/fleet_sim.ts";
 
 function fleet(toml: string) {
   return parseConfig(`auth_file = "p"\n[fleet]\n${toml}`).fleet;

@@ -9,9 +9,9 @@ import { EtcdClient } from "../../src/fleet/etcd.ts";
 import { canaries } from "../../src/fleet/policy.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { type FleetHost, type FleetWorld, GO, startFleetWorld } from "../_fleet_world.ts";
-import { poll } from "../_process.ts";
+import { poll } from "../../world/process.ts";
 import { promtoolCheckMetrics } from "../_promtool.ts";
-import { checkRollout, readHistory, replay } from "./_sim.ts";
+import { checkRollout, readHistory, replay } from "../../world/fleet_sim.ts";
 
 const V1 = { version: "v1.0.1", goVersion: GO };
 

@@ -7,11 +7,11 @@
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/parse.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { TEST_VERIFIER_KEY } from "../_gobuild_server.ts";
-import { poll, Proc } from "../_process.ts";
+import { TEST_VERIFIER_KEY } from "../../world/gobuild_server.ts";
+import { poll, Proc } from "../../world/process.ts";
 import { startTerminal } from "../_tmux.ts";
-import { tempDir, YSCO, ysco } from "../_util.ts";
-import { GO, GO_OLD, startWorld, type World } from "../_world.ts";
+import { tempDir, YSCO, ysco } from "../../world/util.ts";
+import { GO, GO_OLD, startWorld, type World } from "../../world/world.ts";
 
 const PKG = "example.com/testsvc/cmd/testsvc";
 

@@ -18,15 +18,15 @@ import {
   modulePrefixes,
   newestStable,
   PASSWORD_LENGTH,
-} from "../../src/init.ts";
+} from "../../src/deploy/init_deployment.ts";
 import {
   createProgress,
   formatBytes,
   formatProgressLine,
   formatProgressNote,
-} from "../../src/progress.ts";
+} from "../../src/cli/progress.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
-import { poll } from "../_process.ts";
+import { poll } from "../../world/process.ts";
 
 Deno.test("modulePrefixes() lists the package path and each shorter prefix", () => {
   const rows: Array<[string, string[]]> = [

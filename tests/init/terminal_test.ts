@@ -5,11 +5,11 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { TEST_VERIFIER_KEY } from "../_gobuild_server.ts";
-import { freePort, httpText, poll } from "../_process.ts";
+import { TEST_VERIFIER_KEY } from "../../world/gobuild_server.ts";
+import { freePort, httpText, poll } from "../../world/process.ts";
 import { startTerminal } from "../_tmux.ts";
-import { tempDir, YSCO } from "../_util.ts";
-import { GO, startWorld } from "../_world.ts";
+import { tempDir, YSCO } from "../../world/util.ts";
+import { GO, startWorld } from "../../world/world.ts";
 
 Deno.test("a person runs ysco init in a terminal, starts the printed command and opens the admin URL", async () => {
   await using world = await startWorld({ announced: ["v1.0.0", "v1.1.0"] });

@@ -10,12 +10,15 @@ import {
   renderLicensesFile,
 } from "../../scripts/licenses.ts";
 import { assert, assertEquals } from "../_assert.ts";
-import { ysco } from "../_util.ts";
+import { ysco } from "../../world/util.ts";
 
-Deno.test("src/licenses_data.ts is what scripts/licenses.ts makes from deno.lock now", async () => {
+Deno.test("src/cli/licenses_data.ts is what scripts/licenses.ts makes from deno.lock now", async () => {
   const want = await renderLicensesFile(await collectLicenses());
   const have = await Deno.readTextFile(LICENSES_FILE);
-  assert(have === want, "src/licenses_data.ts is out of date: run deno run -A scripts/licenses.ts");
+  assert(
+    have === want,
+    "src/cli/licenses_data.ts is out of date: run deno run -A scripts/licenses.ts",
+  );
 });
 
 Deno.test("the bundled packages are those main.ts imports and their dependencies", async () => {

@@ -8,10 +8,10 @@
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
-import { TEST_VERIFIER_KEY } from "../_gobuild_server.ts";
-import { freePort, httpText, poll, Proc } from "../_process.ts";
-import { tempDir } from "../_util.ts";
-import { GO, startWorld } from "../_world.ts";
+import { TEST_VERIFIER_KEY } from "../../world/gobuild_server.ts";
+import { freePort, httpText, poll, Proc } from "../../world/process.ts";
+import { tempDir } from "../../world/util.ts";
+import { GO, startWorld } from "../../world/world.ts";
 
 const bundle = Deno.env.get("YSCO_BUNDLE") ?? "";
 const version = Deno.env.get("YSCO_BUNDLE_VERSION") ?? "";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { bundleProgram, pseudoVersion, releaseVersion } from "../../scripts/compile.ts";
 import { isValidSemver } from "../../src/version/semver.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "../_assert.ts";
-import { tempDir } from "../_util.ts";
+import { tempDir } from "../../world/util.ts";
 
 const SCENARIO = fileURLToPath(new URL("./_netns_scenario.ts", import.meta.url));
 

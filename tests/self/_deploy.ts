@@ -7,7 +7,7 @@
 
 import { RELEASE_VERIFIER_KEY, releaseBinary, releaseFile, startFeedServer } from "../_releases.ts";
 import type { FeedServer } from "../_releases.ts";
-import type { World } from "../_world.ts";
+import type { World } from "../../world/world.ts";
 
 /** The version deployed. */
 export const OLD = "v0.9.0";

@@ -7,12 +7,12 @@
 
 import { dirname, join } from "node:path";
 import { bundleProgram } from "../../scripts/compile.ts";
-import { readState } from "../../src/state.ts";
+import { readState } from "../../src/state/state.ts";
 import { assertEquals, assertMatch } from "../_assert.ts";
 import { RELEASE_VERIFIER_KEY, releaseFile, startFeedServer } from "../_releases.ts";
-import { httpText, poll, Proc } from "../_process.ts";
-import { startWorld } from "../_world.ts";
-import { tempDir } from "../_util.ts";
+import { httpText, poll, Proc } from "../../world/process.ts";
+import { startWorld } from "../../world/world.ts";
+import { tempDir } from "../../world/util.ts";
 
 const OLD = "v0.9.0";
 const NEW = "v0.9.1";

@@ -6,10 +6,10 @@
  */
 
 import { join } from "node:path";
-import { readState, type State } from "../../src/state.ts";
+import { readState, type State } from "../../src/state/state.ts";
 import { assertEquals, assertMatch } from "../_assert.ts";
-import { poll, type Proc } from "../_process.ts";
-import { startWorld, type World } from "../_world.ts";
+import { poll, type Proc } from "../../world/process.ts";
+import { startWorld, type World } from "../../world/world.ts";
 import { servicePids } from "../update/_crash.ts";
 import { deploy, NEW, OLD } from "./_deploy.ts";
 

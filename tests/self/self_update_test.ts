@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { emptyState, writeState } from "../../src/state.ts";
-import { httpText, poll, procStatus } from "../_process.ts";
+import { emptyState, writeState } from "../../src/state/state.ts";
+import { httpText, poll, procStatus } from "../../world/process.ts";
 import { FORGER, releaseBinary, releaseFile } from "../_releases.ts";
 import { deploy, NEW, OLD } from "./_deploy.ts";
-import { GO, readWorldState, startWorld, type World } from "../_world.ts";
+import { GO, readWorldState, startWorld, type World } from "../../world/world.ts";
 
 /** Hits the service until stop resolves; returns the failures and the pids seen. */
 async function watchService(

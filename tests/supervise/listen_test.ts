@@ -11,12 +11,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { type LoadResult, startLoad } from "../_load.ts";
-import { freePort, httpText, poll, Proc, procStatus, startYsco } from "../_process.ts";
+import { freePort, httpText, poll, Proc, procStatus, startYsco } from "../../world/process.ts";
 import { createLogger } from "../../src/log.ts";
 import { closeListenSockets, prepareListenSockets } from "../../src/supervise/listen_sockets.ts";
-import { YSCO } from "../_util.ts";
+import { YSCO } from "../../world/util.ts";
 import { exists } from "../../src/exists.ts";
-import { GO, startWorld, type World } from "../_world.ts";
+import { GO, startWorld, type World } from "../../world/world.ts";
 import { deploy, NEW } from "../self/_deploy.ts";
 
 const LAUNCHER = fileURLToPath(new URL("./_socket_launcher.ts", import.meta.url));

@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { goBuild } from "../_go.ts";
-import { freePort, httpText, isAlive, poll, procStatus, startYsco } from "../_process.ts";
-import { installService, writeYsDir } from "../_service.ts";
-import { tempDir, ysco } from "../_util.ts";
+import { goBuild } from "../../world/go.ts";
+import { freePort, httpText, isAlive, poll, procStatus, startYsco } from "../../world/process.ts";
+import { installService, writeYsDir } from "../../world/service.ts";
+import { tempDir, ysco } from "../../world/util.ts";
 
 async function servicePid(port: number): Promise<number> {
   return JSON.parse(

@@ -1,8 +1,8 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { createLogger } from "../../src/log.ts";
 import { Supervisor } from "../../src/supervise/supervisor.ts";
-import { goBuild } from "../_go.ts";
-import { freePort, httpText, isAlive, poll } from "../_process.ts";
+import { goBuild } from "../../world/go.ts";
+import { freePort, httpText, isAlive, poll } from "../../world/process.ts";
 
 function quietLog() {
   const lines: string[] = [];

@@ -7,12 +7,17 @@
  */
 
 import { join } from "node:path";
-import { shellQuote, systemdQuote, systemdUnit, type UnitOptions } from "../../src/systemd_unit.ts";
+import {
+  shellQuote,
+  systemdQuote,
+  systemdUnit,
+  type UnitOptions,
+} from "../../src/deploy/unit_file.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { freePort, httpText, poll, Proc, procStatus } from "../_process.ts";
-import { TEST_PASSWORD } from "../_service.ts";
-import { tempDir, YSCO, ysco } from "../_util.ts";
-import { GO, startWorld } from "../_world.ts";
+import { freePort, httpText, poll, Proc, procStatus } from "../../world/process.ts";
+import { TEST_PASSWORD } from "../../world/service.ts";
+import { tempDir, YSCO, ysco } from "../../world/util.ts";
+import { GO, startWorld } from "../../world/world.ts";
 
 const BASE: UnitOptions = {
   name: "app",

@@ -1,6 +1,6 @@
 // Writes states to the directory in Deno.args[0] as fast as it can, forever, each
 // internally consistent (backoffReason repeats the counter), for the crash test.
-import { emptyState, writeState } from "../../src/state.ts";
+import { emptyState, writeState } from "../../src/state/state.ts";
 
 const dir = Deno.args[0] ?? ".";
 for (let i = 1;; i++) {

@@ -10,10 +10,10 @@
  */
 
 import { basename, join } from "node:path";
-import { readState, type State } from "../../src/state.ts";
+import { readState, type State } from "../../src/state/state.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { isAlive, poll } from "../_process.ts";
-import { GO, startWorld, type World } from "../_world.ts";
+import { isAlive, poll } from "../../world/process.ts";
+import { GO, startWorld, type World } from "../../world/world.ts";
 
 /** How ysco is stopped at the fail point. */
 export type Stop = "kill -9 ysco and the service" | "kill -9 ysco only" | "SIGTERM";

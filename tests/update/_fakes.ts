@@ -1,7 +1,7 @@
 /**
  * Fakes for in-process tests of the update cycle: a clock whose time the test moves,
  * a supervisor whose processes exit when the test (or a stop) says so, and a fetcher
- * that hands out real Go binaries of the test service (tests/_go.ts) the way the
+ * that hands out real Go binaries of the test service (world/go.ts) the way the
  * gobuild fetcher does, into a temporary file next to the destination. Everything
  * else (the state file, the service path's symlink, the binaries) is real files.
  *
@@ -14,13 +14,13 @@ import { readBuildInfo } from "../../src/buildinfo/mod.ts";
 import { parseConfig } from "../../src/config/parse.ts";
 import type { Config } from "../../src/config/config.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
-import type { State } from "../../src/state.ts";
+import type { State } from "../../src/state/state.ts";
 import type { ExitStatus, ServiceProcess } from "../../src/supervise/supervisor.ts";
 import type { Clock } from "../../src/update/clock.ts";
 import type { ServiceSupervisor } from "../../src/update/lifetime.ts";
 import type { Discovery, Fetched, Fetcher, FetchOptions } from "../../src/update/types.ts";
 import type { BuildSpec } from "../../src/verify/buildspec.ts";
-import { goBuild } from "../_go.ts";
+import { goBuild } from "../../world/go.ts";
 
 /** A clock whose time moves only when the test says so. */
 export class FakeClock implements Clock {
@@ -250,7 +250,7 @@ export function recordingWriter(
       if (fail?.(state)) {
         throw new Error(`Cannot write state file ${dir}/state.json: No space left`);
       }
-      const { writeState } = await import("../../src/state.ts");
+      const { writeState } = await import("../../src/state/state.ts");
       await writeState(dir, state);
       states.push(structuredClone(state));
     },

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { poll } from "../_process.ts";
-import { GO, GO_OLD, readWorldState, startWorld } from "../_world.ts";
+import { poll } from "../../world/process.ts";
+import { GO, GO_OLD, readWorldState, startWorld } from "../../world/world.ts";
 
 interface History {
   outcome: string;

@@ -5,11 +5,11 @@
  */
 
 import { join } from "node:path";
-import { readState } from "../../src/state.ts";
+import { readState } from "../../src/state/state.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { run } from "../_go.ts";
-import { poll } from "../_process.ts";
-import { GO, startWorld, type World } from "../_world.ts";
+import { run } from "../../world/go.ts";
+import { poll } from "../../world/process.ts";
+import { GO, startWorld, type World } from "../../world/world.ts";
 import { noTempFiles, servicePids, tempFiles } from "./_crash.ts";
 
 const ROOT = Deno.uid() === 0;

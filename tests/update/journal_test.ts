@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../_assert.ts";
-import type { InstallJournal, InstallPhase } from "../../src/state.ts";
+import type { InstallJournal, InstallPhase } from "../../src/state/state.ts";
 import { advance, recover, type RecoveryFacts } from "../../src/update/journal.ts";
 
 const journal = (phase: InstallPhase, reason?: string): InstallJournal => ({

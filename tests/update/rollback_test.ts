@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { readState } from "../../src/state.ts";
+import { readState } from "../../src/state/state.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { isAlive, poll } from "../_process.ts";
-import { GO, readWorldState, startWorld } from "../_world.ts";
+import { isAlive, poll } from "../../world/process.ts";
+import { GO, readWorldState, startWorld } from "../../world/world.ts";
 
 interface History {
   outcome: string;
@@ -69,7 +69,7 @@ Deno.test("a healthy new version passes the health check and the soak", async ()
 Deno.test("a quick exit of the very first start is an exit, not a rollback", async () => {
   await using world = await startWorld({ announced: ["v1.0.0"] });
   await world.configure();
-  const { startYsco } = await import("../_process.ts");
+  const { startYsco } = await import("../../world/process.ts");
   await using ysco = startYsco(["run", world.cmd], {
     cwd: world.dir,
     env: { TESTSVC_EXIT_CODE: "7" },

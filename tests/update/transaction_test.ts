@@ -7,14 +7,14 @@
 import { join } from "node:path";
 import { readBuildInfo } from "../../src/buildinfo/mod.ts";
 import { createHash } from "node:crypto";
-import { emptyState, type InstallJournal, readState, type State } from "../../src/state.ts";
+import { emptyState, type InstallJournal, readState, type State } from "../../src/state/state.ts";
 import { recoverInstall } from "../../src/update/recovery.ts";
 import { Updater } from "../../src/update/updater.ts";
-import { createYscoMetrics } from "../../src/ysco_metrics.ts";
+import { createYscoMetrics } from "../../src/metrics/ysco_metrics.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { installService } from "../_service.ts";
-import { tempDir } from "../_util.ts";
-import { goBuild } from "../_go.ts";
+import { installService } from "../../world/service.ts";
+import { tempDir } from "../../world/util.ts";
+import { goBuild } from "../../world/go.ts";
 import {
   FakeClock,
   FakeFetcher,

@@ -16,7 +16,7 @@
 import { join } from "node:path";
 import { TlogClient } from "../../src/verify/tlog_client.ts";
 import { httpTlogOps } from "../../src/verify/tlog_ops.ts";
-import { testsvcSpec } from "./_fixture.ts";
+import { testsvcSpec } from "../../world/tlog_fixture.ts";
 
 const [mode, dir = "", ...rest] = Deno.args;
 if (mode === "cas") {

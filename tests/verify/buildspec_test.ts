@@ -11,7 +11,7 @@ import {
   versionFileName,
 } from "../../src/verify/buildspec.ts";
 import { binarySum } from "../../src/verify/download.ts";
-import { A9_BUILDS } from "./_a9.ts";
+import { A9_BUILDS } from "../../world/a9.ts";
 
 const MOXTOOLS: BuildSpec = {
   mod: "github.com/mjl-/moxtools",

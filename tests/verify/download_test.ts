@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { goBuild } from "../_go.ts";
-import { poll } from "../_process.ts";
-import type { Fault } from "../_gobuild_server.ts";
+import { goBuild } from "../../world/go.ts";
+import { poll } from "../../world/process.ts";
+import type { Fault } from "../../world/gobuild_server.ts";
 import { HttpStatusError, VerificationError } from "../../src/verify/errors.ts";
 import { downloadBinary } from "../../src/verify/download.ts";
-import { fixture, testsvcSpec } from "./_fixture.ts";
+import { fixture, testsvcSpec } from "../../world/tlog_fixture.ts";
 
 async function sha256Hex(path: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", await Deno.readFile(path)));

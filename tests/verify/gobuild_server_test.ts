@@ -1,6 +1,6 @@
 import { assertEquals } from "../_assert.ts";
-import { goBuild } from "../_go.ts";
-import { startGobuildServer, TEST_VERIFIER_KEY } from "../_gobuild_server.ts";
+import { goBuild } from "../../world/go.ts";
+import { startGobuildServer, TEST_VERIFIER_KEY } from "../../world/gobuild_server.ts";
 import { parseRecord } from "../../src/verify/buildspec.ts";
 import { binarySum } from "../../src/verify/download.ts";
 import {
@@ -13,7 +13,7 @@ import {
   A9_NOTE_3,
   A9_NOTE_5,
   A9_TILE,
-} from "./_a9.ts";
+} from "../../world/a9.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "../_assert.ts";
-import { goOracle } from "../_go.ts";
-import { TEST_SIGNER_KEY, TEST_VERIFIER_KEY } from "../_gobuild_server.ts";
+import { goOracle } from "../../world/go.ts";
+import { TEST_SIGNER_KEY, TEST_VERIFIER_KEY } from "../../world/gobuild_server.ts";
 import { decodeBase64, encodeBase64, encodeBase64Url } from "../../src/verify/base64.ts";
 import { VerificationError } from "../../src/verify/errors.ts";
 import {
@@ -12,7 +12,7 @@ import {
   verifierKeyOf,
 } from "../../src/verify/note.ts";
 import { parseVerifierKey, verifierKeyProblem } from "../../src/verify/verifier_key.ts";
-import { A9_NOTE_0, A9_NOTE_3, A9_NOTE_5, A9_SIGNATURE_5 } from "./_a9.ts";
+import { A9_NOTE_0, A9_NOTE_3, A9_NOTE_5, A9_SIGNATURE_5 } from "../../world/a9.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");

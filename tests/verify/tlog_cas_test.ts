@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { assertEquals, assertMatch } from "../_assert.ts";
-import { fixture, testsvcSpec } from "./_fixture.ts";
+import { fixture, testsvcSpec } from "../../world/tlog_fixture.ts";
 import { httpTlogOps } from "../../src/verify/tlog_ops.ts";
 
 const WORKER = fileURLToPath(new URL("./_tlog_worker.ts", import.meta.url));

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
-import type { Fault, Route, SignatureMode } from "../_gobuild_server.ts";
+import type { Fault, Route, SignatureMode } from "../../world/gobuild_server.ts";
 import { formatRecord } from "../../src/verify/buildspec.ts";
 import { HttpStatusError, SecurityError, VerificationError } from "../../src/verify/errors.ts";
 import { signerFromSeed, verifierKeyOf } from "../../src/verify/note.ts";
-import { exists, fixture, lookupCacheFile, testsvcSpec } from "./_fixture.ts";
+import { exists, fixture, lookupCacheFile, testsvcSpec } from "../../world/tlog_fixture.ts";
 
 Deno.test("lookup() verifies a record, caches it, and answers again from the cache alone", async () => {
   await using f = await fixture();

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
-import { goOracle } from "../_go.ts";
-import { MerkleLog } from "../_gobuild_server.ts";
+import { goOracle } from "../../world/go.ts";
+import { MerkleLog } from "../../world/gobuild_server.ts";
 import { encodeBase64 } from "../../src/verify/base64.ts";
 import { VerificationError } from "../../src/verify/errors.ts";
 import {
@@ -41,7 +41,7 @@ import {
   treeProof,
   treeProofCoords,
 } from "../../src/verify/tlog_proofs.ts";
-import { A9_BUILDS, A9_H11, A9_LARGE, A9_PROOFS, A9_TILE, A9_TREE_HASHES } from "./_a9.ts";
+import { A9_BUILDS, A9_H11, A9_LARGE, A9_PROOFS, A9_TILE, A9_TREE_HASHES } from "../../world/a9.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");

@@ -8,7 +8,7 @@ import {
   isValidGoVersion,
   parseGoVersion,
 } from "../../src/version/goversion.ts";
-import { goOracle } from "../_go.ts";
+import { goOracle } from "../../world/go.ts";
 
 // Ascending; equal versions share a group.
 const ORDERED: string[][] = [

@@ -12,7 +12,7 @@ import {
   semverMajorMinor,
   sortSemverDescending,
 } from "../../src/version/semver.ts";
-import { goOracle } from "../_go.ts";
+import { goOracle } from "../../world/go.ts";
 
 // Versions in ascending order; equal neighbours are grouped in one inner list.
 const ORDERED: string[][] = [

@@ -12,12 +12,12 @@ import type { Hono } from "hono";
 import type { Config } from "../../src/config/config.ts";
 import { parseConfig } from "../../src/config/parse.ts";
 import { createLogger } from "../../src/log.ts";
-import { Counter, Registry } from "../../src/metrics.ts";
-import { emptyState } from "../../src/state.ts";
+import { Counter, Registry } from "../../src/metrics/registry.ts";
+import { emptyState } from "../../src/state/state.ts";
 import type { StatusView, UpdateRequest, UpdateResult } from "../../src/update/updater.ts";
 import type { AdminActions, AdminDeps } from "../../src/web/app.ts";
 import { createAdminApp } from "../../src/web/app.ts";
-import { type TempDir, tempDir } from "../_util.ts";
+import { type TempDir, tempDir } from "../../world/util.ts";
 
 /** The strong password of these tests (TEST_PASSWORD is short, for the warning). */
 export const PASSWORD = "correct-horse-battery-staple";

@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { run } from "../_go.ts";
-import { freePort } from "../_process.ts";
+import { run } from "../../world/go.ts";
+import { freePort } from "../../world/process.ts";
 import { promtoolCheckMetrics } from "../_promtool.ts";
-import { TEST_PASSWORD } from "../_service.ts";
-import { GO, startWorld } from "../_world.ts";
+import { TEST_PASSWORD } from "../../world/service.ts";
+import { GO, startWorld } from "../../world/world.ts";
 
 Deno.test("the admin interface requires the password; the service version is public", async () => {
   await using world = await startWorld();

@@ -7,9 +7,9 @@
 import type { ConsoleMessage, Page } from "playwright-core";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { artifactPath, launchBrowser } from "../_browser.ts";
-import { poll } from "../_process.ts";
-import { TEST_PASSWORD } from "../_service.ts";
-import { GO, startWorld } from "../_world.ts";
+import { poll } from "../../world/process.ts";
+import { TEST_PASSWORD } from "../../world/service.ts";
+import { GO, startWorld } from "../../world/world.ts";
 
 /** Collects what Chromium reports about the Content-Security-Policy of a page. */
 function cspReports(page: Page): string[] {

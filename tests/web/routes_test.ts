@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { TEST_VERIFIER_KEY } from "../_gobuild_server.ts";
+import { TEST_VERIFIER_KEY } from "../../world/gobuild_server.ts";
 import { form, PASSWORD, startApp } from "./_admin_app.ts";
 
 /** A request body that counts how much of it was read. */

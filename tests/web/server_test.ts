@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { poll } from "../_process.ts";
+import { poll } from "../../world/process.ts";
 import { serveWeb, type WebLimits, type WebServer } from "../../src/web/server.ts";
 import { PASSWORD, startApp, type TestApp } from "./_admin_app.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { HistoryEntry } from "../../state.ts";
+import type { HistoryEntry } from "../../state/state.ts";
 
 /**
  * A note on a version of the service that was rolled back: "rolled back on TIME"

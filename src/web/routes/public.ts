@@ -8,7 +8,7 @@
 
 import { Hono } from "hono";
 import type { Logger } from "../../log.ts";
-import type { Registry } from "../../metrics.ts";
+import type { Registry } from "../../metrics/registry.ts";
 import type { AdminActions } from "../actions.ts";
 import { limitBody, WEBHOOK_BODY_LIMIT } from "../form.ts";
 import { STYLE_CSS } from "../page/style.ts";

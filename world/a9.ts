@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { BuildSpec } from "../../src/verify/buildspec.ts";
+import type { BuildSpec } from "../src/verify/buildspec.ts";
 
 /** One build of the example: spec, binary bytes, record text and leaf hash (base64). */
 export interface ExampleBuild {

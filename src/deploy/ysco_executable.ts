@@ -2,7 +2,7 @@
  * Which file runs ysco, for the `./ysco` symlink of `ysco init` and the ExecStart of
  * `ysco systemd-unit`: a release executable, the bin/ysco wrapper of a checkout, or
  * the bundle (dist/ysco.js, started through its `#!` line or `deno run`), each as
- * it was started (see src/self_path.ts).
+ * it was started (see src/self/self_path.ts).
  *
  * @module
  */
@@ -14,7 +14,7 @@ import {
   SELF_ENV,
   selfPath,
   startsWithShebang,
-} from "./self_path.ts";
+} from "../self/self_path.ts";
 
 /** The file that runs ysco. */
 export interface YscoExecutable {

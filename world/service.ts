@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import { readBuildInfo } from "../src/buildinfo/mod.ts";
-import { goBuild, type GoBuildOptions } from "./_go.ts";
+import { goBuild, type GoBuildOptions } from "./go.ts";
 
 /** The admin password the test deployments use. */
 export const TEST_PASSWORD = "test1234";

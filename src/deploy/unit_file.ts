@@ -11,7 +11,7 @@
  * @module
  */
 
-import { formatDuration } from "./duration.ts";
+import { formatDuration } from "../duration.ts";
 
 /** What the unit runs. */
 export interface UnitOptions {

@@ -5,15 +5,15 @@
  * @module
  */
 
-export { exists } from "../../src/exists.ts";
+export { exists } from "../src/exists.ts";
 import { join } from "node:path";
-import { goBuild, TESTSVC } from "../_go.ts";
-import { type AddedBuild, type GobuildServer, startGobuildServer } from "../_gobuild_server.ts";
-import { tempDir } from "../_util.ts";
-import type { BuildSpec } from "../../src/verify/buildspec.ts";
-import type { SecurityError } from "../../src/verify/errors.ts";
-import { TlogClient } from "../../src/verify/tlog_client.ts";
-import { httpTlogOps } from "../../src/verify/tlog_ops.ts";
+import { goBuild, TESTSVC } from "./go.ts";
+import { type AddedBuild, type GobuildServer, startGobuildServer } from "./gobuild_server.ts";
+import { tempDir } from "./util.ts";
+import type { BuildSpec } from "../src/verify/buildspec.ts";
+import type { SecurityError } from "../src/verify/errors.ts";
+import { TlogClient } from "../src/verify/tlog_client.ts";
+import { httpTlogOps } from "../src/verify/tlog_ops.ts";
 
 /** The spec of a build of the test service's command. */
 export function testsvcSpec(version: string): BuildSpec {

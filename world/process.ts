@@ -6,7 +6,7 @@
  * @module
  */
 
-import { YSCO } from "./_util.ts";
+import { YSCO } from "./util.ts";
 
 /** A running process with its output collected; `await using` kills and reaps it. */
 export class Proc implements AsyncDisposable {

@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic_file.ts";
-import { errorMessage } from "./errors.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Which program an update is for: the managed service or ysco itself. */
 export type Which = "svc" | "self";

@@ -178,7 +178,7 @@ export async function goBuild(options: GoBuildOptions): Promise<string> {
 
 let oraclePromise: Promise<string> | undefined;
 
-/** Builds (once) the oracle program of tests/testdata/oracle and returns its path. */
+/** Builds (once) the oracle program of world/testdata/oracle and returns its path. */
 function oracleBinary(): Promise<string> {
   oraclePromise ??= (async () => {
     const out = join(cacheRoot(), await sourceKey(), "bin", "oracle");
@@ -207,7 +207,7 @@ function oracleBinary(): Promise<string> {
 }
 
 /**
- * Asks Go itself: each request is a list of fields (see tests/testdata/oracle), each
+ * Asks Go itself: each request is a list of fields (see world/testdata/oracle), each
  * answer one line.
  */
 export async function goOracle(requests: readonly string[][]): Promise<string[]> {

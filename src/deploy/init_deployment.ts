@@ -20,10 +20,10 @@
  */
 
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { syncDir } from "./atomic_file.ts";
-import type { Config } from "./config/config.ts";
-import { formatConfigChanges } from "./config/describe.ts";
-import { parseConfig } from "./config/parse.ts";
+import { syncDir } from "../state/atomic_file.ts";
+import type { Config } from "../config/config.ts";
+import { formatConfigChanges } from "../config/describe.ts";
+import { parseConfig } from "../config/parse.ts";
 import {
   checkModulePath,
   discoverModule,
@@ -31,18 +31,18 @@ import {
   DiscoveryError,
   type FoundVersion,
   type MethodReport,
-} from "./discover/mod.ts";
-import { errorMessage } from "./errors.ts";
-import { exists } from "./exists.ts";
-import { formatHostPort, parseHostPort } from "./host_port.ts";
-import { emptyState, writeState } from "./state.ts";
-import { versionFileName } from "./update/install.ts";
-import { binaryUrl, type BuildSpec, buildSpecProblem, tlogBaseUrl } from "./verify/buildspec.ts";
-import { downloadBinary } from "./verify/download.ts";
-import { TlogClient } from "./verify/tlog_client.ts";
-import { httpTlogOps } from "./verify/tlog_ops.ts";
-import { parseVerifierKey } from "./verify/verifier_key.ts";
-import { isValidSemver } from "./version/semver.ts";
+} from "../discover/mod.ts";
+import { errorMessage } from "../errors.ts";
+import { exists } from "../exists.ts";
+import { formatHostPort, parseHostPort } from "../host_port.ts";
+import { emptyState, writeState } from "../state/state.ts";
+import { versionFileName } from "../update/install.ts";
+import { binaryUrl, type BuildSpec, buildSpecProblem, tlogBaseUrl } from "../verify/buildspec.ts";
+import { downloadBinary } from "../verify/download.ts";
+import { TlogClient } from "../verify/tlog_client.ts";
+import { httpTlogOps } from "../verify/tlog_ops.ts";
+import { parseVerifierKey } from "../verify/verifier_key.ts";
+import { isValidSemver } from "../version/semver.ts";
 
 /** The length of the generated admin password. */
 export const PASSWORD_LENGTH = 16;

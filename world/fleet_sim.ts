@@ -8,22 +8,22 @@
  * @module
  */
 
-import { EtcdClient } from "../../src/fleet/etcd.ts";
-import { type EtcdGate, openEtcdGate } from "../../src/fleet/etcd_gate.ts";
-import type { FleetSlot } from "../../src/fleet/gate.ts";
-import { AlertSource } from "../../src/fleet/alerts.ts";
-import { AlertWatch } from "../../src/fleet/alert_watch.ts";
-import { parseMatchers } from "../../src/fleet/matchers.ts";
+import { EtcdClient } from "../src/fleet/etcd.ts";
+import { type EtcdGate, openEtcdGate } from "../src/fleet/etcd_gate.ts";
+import type { FleetSlot } from "../src/fleet/gate.ts";
+import { AlertSource } from "../src/fleet/alerts.ts";
+import { AlertWatch } from "../src/fleet/alert_watch.ts";
+import { parseMatchers } from "../src/fleet/matchers.ts";
 import {
   groupKeys,
   keyName,
   parseHostState,
   parseTargetName,
   targetName,
-} from "../../src/fleet/layout.ts";
-import type { Release } from "../../src/state.ts";
-import { canaries } from "../../src/fleet/policy.ts";
-import { assert, assertEquals } from "../_assert.ts";
+} from "../src/fleet/layout.ts";
+import type { Release } from "../src/state/state.ts";
+import { canaries } from "../src/fleet/policy.ts";
+import { assert, assertEquals } from "../tests/_assert.ts";
 
 /** Settings shared by the simulated hosts of a group. */
 export interface SimSettings {

@@ -15,8 +15,8 @@ import { ConfigError } from "./config/parse.ts";
 import { errorMessage, UsageError } from "./errors.ts";
 import { hostPortProblem, parseHostPort } from "./host_port.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { SELF_ENV } from "./self_path.ts";
-import { readState, type State, StateError } from "./state.ts";
+import { SELF_ENV } from "./self/self_path.ts";
+import { readState, type State, StateError } from "./state/state.ts";
 import {
   checkAccess,
   type Credentials,
@@ -43,10 +43,10 @@ import {
 } from "./update/recovery.ts";
 import { createAdminApp, createMetricsApp } from "./web/app.ts";
 import { serveWeb, type WebHandler, type WebServer } from "./web/server.ts";
-import { YSCO_VERSION } from "./ysco_version.ts";
-import { hostGoarch, hostGoos } from "./platform.ts";
+import { YSCO_VERSION } from "./self/ysco_version.ts";
+import { hostGoarch, hostGoos } from "./buildinfo/platform.ts";
 import { type ExecState, takeExecState } from "./self/exec_state.ts";
-import { addFleetMetrics, createYscoMetrics, type YscoMetrics } from "./ysco_metrics.ts";
+import { addFleetMetrics, createYscoMetrics, type YscoMetrics } from "./metrics/ysco_metrics.ts";
 
 /** What `ysco run` was asked to do. */
 export interface RunOptions {

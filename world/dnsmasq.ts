@@ -9,7 +9,7 @@
 
 import dgram from "node:dgram";
 import { join } from "node:path";
-import { tempDir } from "./_util.ts";
+import { tempDir } from "./util.ts";
 
 /** dnsmasq lives in /usr/sbin, which a non-login PATH may lack. */
 const DNSMASQ = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].find((p) => {

@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { GateStatus } from "./fleet/gate.ts";
-import { type Counter, type Gauge, type Histogram, Registry } from "./metrics.ts";
+import type { GateStatus } from "../fleet/gate.ts";
+import { type Counter, type Gauge, type Histogram, Registry } from "./registry.ts";
 
 /** Every metric ysco exports. */
 export interface YscoMetrics {

@@ -5,21 +5,21 @@
  *
  * - gopherwatch DNS: dnsmasq serving the module and toolchain TXT records; a new
  *   version is "published" by restarting it with new records on the same port.
- * - the Go module proxy: the proxy directory of tests/_go.ts over HTTP.
+ * - the Go module proxy: the proxy directory of world/go.ts over HTTP.
  * - gobuild: the test gobuild server, its log holding real builds of the service.
  *
  * @module
  */
 
 import { join } from "node:path";
-import { goBuild, goProxyDir, type GoToolchain, run, TESTSVC, TESTSVC_VERSIONS } from "./_go.ts";
-import { type Dnsmasq, startDnsmasq } from "./_dnsmasq.ts";
-import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./_gobuild_server.ts";
-import { type GoProxyServer, startGoProxy } from "./_goproxy_server.ts";
-import { freePort, httpText, poll, Proc, processesUnder, startYsco } from "./_process.ts";
-import { type AdminClient, adminClient, installService, writeYsDir } from "./_service.ts";
-import { testsvcSpec } from "./verify/_fixture.ts";
-import { type TempDir, tempDir } from "./_util.ts";
+import { goBuild, goProxyDir, type GoToolchain, run, TESTSVC, TESTSVC_VERSIONS } from "./go.ts";
+import { type Dnsmasq, startDnsmasq } from "./dnsmasq.ts";
+import { type GobuildServer, startGobuildServer, TEST_VERIFIER_KEY } from "./gobuild_server.ts";
+import { type GoProxyServer, startGoProxy } from "./goproxy_server.ts";
+import { freePort, httpText, poll, Proc, processesUnder, startYsco } from "./process.ts";
+import { type AdminClient, adminClient, installService, writeYsDir } from "./service.ts";
+import { testsvcSpec } from "./tlog_fixture.ts";
+import { type TempDir, tempDir } from "./util.ts";
 
 /** Go version of the builds (Debian's Go 1.23). */
 export const GO = "go1.23.5";

@@ -28,16 +28,34 @@ export const FORGER: SignerKey = signerFromSeed("releases.test", new Uint8Array(
 const built = new Map<string, Promise<string>>();
 
 /**
+ * This test process's directory for releases: test files run in parallel processes,
+ * and one must never rewrite a bundle that another's ysco runs. Removed at exit.
+ */
+let releaseDir: Promise<string> | undefined;
+function ownDir(): Promise<string> {
+  releaseDir ??= Deno.makeTempDir({ prefix: "ysco-releases-" }).then((dir) => {
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // gone already
+      }
+    });
+    return dir;
+  });
+  return releaseDir;
+}
+
+/**
  * An executable release of ysco with version: bundles the checkout with that version
  * stamped in, and writes a wrapper that runs the bundle as bin/ysco runs main.ts.
- * Cached for the test process in dir.
+ * Built once per test process, in a directory of its own.
  */
-export function releaseBinary(dir: string, version: string): Promise<string> {
-  const key = `${dir} ${version}`;
-  let p = built.get(key);
+export function releaseBinary(version: string): Promise<string> {
+  let p = built.get(version);
   if (p === undefined) {
-    p = build(dir, version);
-    built.set(key, p);
+    p = ownDir().then((dir) => build(dir, version));
+    built.set(version, p);
   }
   return p;
 }

@@ -72,7 +72,9 @@ export class Proc implements AsyncDisposable {
         }),
       ]);
       if (exited) {
-        await this.#done;
+        // The output ends with the process, unless something it started (a service
+        // it left behind) holds the pipes: then what arrived must do.
+        await this.#outputEnd();
         const m = this.lines.slice(from).map((l) => l.text.match(pattern)).find((x) => x);
         if (m) return m;
         throw new Error(`process exited before printing ${pattern}; output:\n${this.output()}`);
@@ -81,6 +83,16 @@ export class Proc implements AsyncDisposable {
         throw new Error(`timed out waiting for ${pattern}; output:\n${this.output()}`);
       }
     }
+  }
+
+  /** Waits for the output to end, at most 2 s after the exit. */
+  async #outputEnd(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 2000);
+    });
+    await Promise.race([this.#done, grace]);
+    clearTimeout(timer);
   }
 
   /** Waits for the exit and for all output. */

@@ -17,8 +17,8 @@ export const NEW = "v0.9.1";
 /** A deployment with ysco OLD installed as `ysco -> ysco-v0.9.0`, and a feed offering NEW. */
 export async function deploy(world: World, extra = ""): Promise<FeedServer> {
   const feed = startFeedServer();
-  const oldBinary = await releaseBinary(world.dir + "/..", OLD);
-  const newBinary = await releaseBinary(world.dir + "/..", NEW);
+  const oldBinary = await releaseBinary(OLD);
+  const newBinary = await releaseBinary(NEW);
   await Deno.copyFile(oldBinary, `${world.dir}/ysco-${OLD}`);
   await Deno.chmod(`${world.dir}/ysco-${OLD}`, 0o755);
   await Deno.symlink(`ysco-${OLD}`, `${world.dir}/ysco`);

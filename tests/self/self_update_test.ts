@@ -104,7 +104,7 @@ Deno.test("a forged or replayed release feed is refused", async () => {
   const published = feed.feed;
 
   // Signed by another key with the same name.
-  const newBinary = await releaseBinary(world.dir + "/..", NEW);
+  const newBinary = await releaseBinary(NEW);
   feed.publish({
     time: "2026-11-21T10:00:00Z",
     files: [await releaseFile("v0.9.2", newBinary, "x")],
@@ -126,7 +126,7 @@ Deno.test("a forged or replayed release feed is refused", async () => {
   await world.postForm({ command: "check" });
   assertEquals((await world.status()).SelfVersionsError, "");
   // A feed offering only an older newest release than seen: a replay as well.
-  const oldBinary = await releaseBinary(world.dir + "/..", OLD);
+  const oldBinary = await releaseBinary(OLD);
   feed.publish({ time: "2026-11-22T10:00:00Z", files: [await releaseFile(OLD, oldBinary, "x")] });
   await world.postForm({ command: "check" });
   assertMatch(

@@ -101,16 +101,18 @@ export async function copyProxy(dest: string): Promise<void> {
 
 /**
  * Publishes one version of a test service module in a proxy directory: a copy of
- * the test service source with the given module path.
+ * the test service source with the given module path, plus extra files (and a newer
+ * `go` line for them, e.g. for `//go:embed`).
  */
 export async function publishTestsvc(
   proxyDir: string,
   modulePath: string,
   version: string,
   time: Date,
+  extra: { files?: Record<string, string | Uint8Array>; go?: string } = {},
 ): Promise<void> {
-  const files = await sourceFiles(TESTSVC_SRC);
-  files["go.mod"] = `module ${modulePath}\n\ngo 1.15\n`;
+  const files = { ...await sourceFiles(TESTSVC_SRC), ...extra.files };
+  files["go.mod"] = `module ${modulePath}\n\ngo ${extra.go ?? "1.15"}\n`;
   await publishModule(proxyDir, modulePath, version, files, time);
 }
 

@@ -39,6 +39,8 @@ export interface ExitStatus {
   signal: Deno.Signal | null;
   /** Set when the process could not be started at all. */
   startError?: string;
+  /** When ysco saw the exit (performance.now()), to measure how soon the next start follows. */
+  seenAt?: number;
 }
 
 /** A started service process. */
@@ -63,6 +65,11 @@ export interface SupervisorOptions {
   env?: Record<string, string>;
   /** Listening sockets every service process gets as fds 3.. (src/supervise/listen_sockets.ts). */
   listen?: readonly ListenSocket[];
+  /**
+   * The program that starts the service in a session of its own; "" to fork for it
+   * instead. @default util-linux setsid when the system has it
+   */
+  setsid?: string;
   log: Logger;
 }
 
@@ -74,9 +81,13 @@ export class Supervisor {
   #adopted: ServiceProcess | undefined;
   #current: ServiceProcess | undefined;
 
+  /** setsid(1), when the system has it. */
+  #setsid: string | undefined;
+
   /** @param options how to start the service */
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.#setsid = options.setsid === undefined ? findSetsid() : options.setsid || undefined;
   }
 
   /** The running process, or undefined between an exit and the next start. */
@@ -96,12 +107,18 @@ export class Supervisor {
     log.debug("starting service", { cmd: [cmd, ...args].join(" ") });
     let child: Deno.ChildProcess;
     try {
-      const command = new Deno.Command(line.program, {
-        args: line.args,
+      // A session and process group of its own, so that a terminal's Ctrl-C reaches only
+      // ysco (which forwards it) and a stop can kill what the service started: through
+      // setsid(1) where there is one, whose spawn is a third of a forked one's (Deno
+      // forks for `detached`), which keeps the gap of an update short.
+      const session = this.#setsid;
+      if (session !== undefined) checkExecutable(cmd);
+      const command = new Deno.Command(session ?? line.program, {
+        args: session === undefined ? line.args : [line.program, ...line.args],
         stdin: "inherit",
         stdout: "inherit",
         stderr: "inherit",
-        detached: true, // its own process group: a terminal's Ctrl-C reaches only ysco, which forwards it
+        detached: session === undefined,
         env: listenEnv(env ?? Deno.env.toObject(), listen.map((s) => s.name)),
         clearEnv: true,
       });
@@ -127,7 +144,7 @@ export class Supervisor {
           this.#child = undefined;
           this.#current = undefined;
         }
-        return { code: s.code, signal: s.signal };
+        return { code: s.code, signal: s.signal, seenAt: performance.now() };
       }),
     };
     this.#child = child;
@@ -235,6 +252,31 @@ export class Supervisor {
         for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
       },
     };
+  }
+}
+
+/** util-linux setsid on Linux, or undefined. */
+function findSetsid(): string | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  for (const path of ["/usr/bin/setsid", "/bin/setsid"]) {
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Fails as a spawn of path would when it is missing or not executable (setsid would
+ * report that only as its own exit code).
+ * @throws Error naming the path
+ */
+function checkExecutable(path: string): void {
+  const info = Deno.statSync(path);
+  if (!info.isFile || ((info.mode ?? 0o755) & 0o111) === 0) {
+    throw new Deno.errors.PermissionDenied(`Permission denied (os error 13): exec '${path}'`);
   }
 }
 

@@ -101,14 +101,14 @@ export class ServiceLifetime {
 
   /**
    * Stops the running service for an update (TERM, `update.stop_timeout`, KILL of its
-   * group): its exit is expected. Resolves when it has exited.
+   * group): its exit is expected. Resolves with its exit when it has exited.
    */
-  async stop(): Promise<void> {
+  async stop(): Promise<ExitStatus | undefined> {
     const proc = this.#proc;
-    if (proc === undefined) return;
+    if (proc === undefined) return undefined;
     this.#expected.add(proc);
     await this.#o.supervisor.stop(this.#o.stopTimeout());
-    await proc.status;
+    return await proc.status;
   }
 
   /**

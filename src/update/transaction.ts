@@ -351,7 +351,7 @@ export class ServiceTransaction {
     // From here the service is stopped; every path below starts a service again,
     // unless ysco is stopping.
     o.phase("restarting");
-    await o.lifetime.stop();
+    const exit = await o.lifetime.stop();
     if (o.signal.aborted) {
       // Stopping began: the switch is never made; the service stays stopped and ysco ends.
       await this.#writes.undo(prepared, journal);
@@ -371,7 +371,12 @@ export class ServiceTransaction {
     o.running.info = serviceInfo(info);
     setVersionMetrics(o.metrics, o.running.info);
     if (proc === undefined) return undefined;
-    log.info("new version started, watching it", { pid: proc.pid });
+    // Between the old version's exit and the new one's start: a rename and a spawn.
+    const gap = exit?.seenAt === undefined ? undefined : performance.now() - exit.seenAt;
+    log.info("new version started, watching it", {
+      pid: proc.pid,
+      ...(gap === undefined ? {} : { exittospawn: `${gap.toFixed(2)}ms` }),
+    });
     await prepared.sync().catch((err) =>
       log.error("cannot sync the service's directory", { err: errorMessage(err) })
     );

@@ -26,7 +26,7 @@ Deno.test("Supervisor.stop() ends a cooperative service with SIGTERM", async () 
   const proc = sup.start();
   assertEquals((await info(port)).pid, proc.pid);
   const status = await sup.stop(10_000);
-  assertEquals(status, { code: 0, signal: null }); // testsvc exits 0 on TERM
+  assertEquals([status?.code, status?.signal], [0, null]); // testsvc exits 0 on TERM
   assertEquals(sup.current, undefined);
 });
 
@@ -43,7 +43,7 @@ Deno.test("Supervisor.stop() kills a service that ignores SIGTERM, with its whol
   const { pid, child } = await info(port);
   assert(child > 0 && isAlive(child), "the service started a child in its process group");
   const status = await sup.stop(300);
-  assertEquals(status, { code: 137, signal: "SIGKILL" });
+  assertEquals([status?.code, status?.signal], [137, "SIGKILL"]);
   await poll(
     "the service and its child gone",
     () => !isAlive(pid) && !isAlive(child) ? true : undefined,
@@ -60,4 +60,29 @@ Deno.test("Supervisor reports a binary that cannot start as an exit with code 1"
   const status = await sup.start().status;
   assertEquals(status.code, 1);
   assert(status.startError?.includes("No such file"), status.startError ?? "no start error");
+});
+
+Deno.test("Supervisor starts the service in a session of its own, through setsid(1) or by forking", async (t) => {
+  for (const setsid of [undefined, ""]) {
+    await t.step(setsid === "" ? "forked" : "setsid", async () => {
+      const { log } = quietLog();
+      const cmd = await goBuild({ version: "v1.0.0" });
+      const port = freePort();
+      const sup = new Supervisor({
+        cmd,
+        args: ["-addr", `127.0.0.1:${port}`],
+        log,
+        ...(setsid === undefined ? {} : { setsid }),
+      });
+      const proc = sup.start();
+      const info = JSON.parse(
+        await poll("service", () => httpText(`http://127.0.0.1:${port}/info`)),
+      );
+      assertEquals(info.pid, proc.pid); // setsid exec'd the service: the same process
+      const stat = Deno.readTextFileSync(`/proc/${proc.pid}/stat`);
+      const [, , pgrp, session] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      assertEquals([Number(pgrp), Number(session)], [proc.pid, proc.pid]);
+      await sup.stop(60_000);
+    });
+  }
 });

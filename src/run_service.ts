@@ -32,7 +32,8 @@ import {
 } from "./supervise/listen_sockets.ts";
 import { Supervisor } from "./supervise/supervisor.ts";
 import type { FleetGate } from "./fleet/mod.ts";
-import { type Discovery, type Fetcher, Updater } from "./update/updater.ts";
+import type { Discovery, Fetcher } from "./update/types.ts";
+import { Updater } from "./update/updater.ts";
 import { failpoint, FAILPOINT_ENV, failpointEnabled } from "./update/failpoint.ts";
 import {
   leftoverDirs,

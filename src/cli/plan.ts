@@ -15,7 +15,7 @@ import { policiesFor } from "../decide/policy.ts";
 import { discoverModule, discoverToolchains, DiscoveryError } from "../discover/mod.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import { readState, StateError } from "../state/state.ts";
-import { serviceInfo } from "../update/updater.ts";
+import { serviceInfo } from "../update/types.ts";
 import type { Command } from "./command.ts";
 import { formatFlags, parseFlags } from "./flags.ts";
 

@@ -35,7 +35,7 @@ import {
 import { EXEC_ENV, execAnswer, type ExecState } from "../self/exec_state.ts";
 import { SELF_ENV } from "../self/self_path.ts";
 import { heldListenSockets, setListenSocketsInherited } from "../supervise/listen_sockets.ts";
-import { type Outcome, type ScheduledUpdate, withHistory } from "../state/state.ts";
+import { type Outcome, type ScheduledUpdate, type State, withHistory } from "../state/state.ts";
 import { compareSemver } from "../version/semver.ts";
 import type { YscoMetrics } from "../metrics/ysco_metrics.ts";
 import type { Clock } from "./clock.ts";
@@ -333,42 +333,35 @@ export class SelfUpdates {
     }
     const from = { version: pending.from.version, goVersion: "" };
     const to = { version: pending.to.version, goVersion: "" };
-    if (pending.phase === "up") {
-      const reason =
-        `ysco ${pending.to.version} was stopped before it confirmed the self-update; running ${o.self.version} again`;
-      o.metrics.updates.inc({ which: "self", outcome: "cancelled" });
-      await o.store.save(withHistory(
-        { ...o.store.state, selfUpdate: undefined },
-        historyEntry({ outcome: "cancelled", from, to, reason }, {
-          which: "self",
-          manual: pending.manual,
-        }, o.clock.now()),
-      ));
+    const up = pending.phase === "up";
+    const outcome: Outcome = up ? "cancelled" : "rolled back";
+    const reason = up
+      ? `ysco ${pending.to.version} was stopped before it confirmed the self-update; running ${o.self.version} again`
+      : `ysco ${pending.to.version} did not come up after the self-update; running ${o.self.version} again`;
+    let next: State = { ...o.store.state, selfUpdate: undefined };
+    if (!up) {
+      const bad = (u: ScheduledUpdate) => u.which === "self" && u.version === pending.to.version;
+      next = { ...next, pauseReason: reason, scheduled: next.scheduled.filter((u) => !bad(u)) };
+      o.metrics.updatesPaused.set(1);
+    }
+    o.metrics.updates.inc({ which: "self", outcome });
+    await o.store.save(withHistory(
+      next,
+      historyEntry(
+        { outcome, from, to, reason },
+        { which: "self", manual: pending.manual },
+        o.clock.now(),
+      ),
+    ));
+    if (up) {
       o.log.warn("self-update cancelled: the new version was stopped before it confirmed", {
         version: pending.to.version,
       });
-      return;
+    } else {
+      o.log.error("self-update failed: the new version did not come up", {
+        version: pending.to.version,
+      });
     }
-    const reason =
-      `ysco ${pending.to.version} did not come up after the self-update; running ${o.self.version} again`;
-    o.metrics.updates.inc({ which: "self", outcome: "rolled back" });
-    o.metrics.updatesPaused.set(1);
-    const bad = (u: ScheduledUpdate) => u.which === "self" && u.version === pending.to.version;
-    await o.store.save(withHistory(
-      {
-        ...o.store.state,
-        selfUpdate: undefined,
-        pauseReason: reason,
-        scheduled: o.store.state.scheduled.filter((u) => !bad(u)),
-      },
-      historyEntry({ outcome: "rolled back", from, to, reason }, {
-        which: "self",
-        manual: pending.manual,
-      }, o.clock.now()),
-    ));
-    o.log.error("self-update failed: the new version did not come up", {
-      version: pending.to.version,
-    });
   }
 
   /** The descriptor of the request's connection, inheritable by the new process; 0 when none. */

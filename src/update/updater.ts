@@ -49,23 +49,6 @@ import {
   type UpdateResult,
 } from "./types.ts";
 
-export {
-  type BusyInfo,
-  type CheckReport,
-  type Discovery,
-  type Fetcher,
-  type Handoff,
-  type SelfInfo,
-  type ServiceInfo,
-  serviceInfo,
-  type StatusView,
-  UpdateBusyError,
-  UpdateRefusedError,
-  type UpdateRequest,
-  type UpdateResult,
-} from "./types.ts";
-export { QUICK_EXIT_MS } from "./lifetime.ts";
-
 /** Everything the updater works with. */
 export interface UpdaterOptions {
   /** The ys directory (state.json). */

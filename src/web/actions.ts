@@ -10,7 +10,7 @@ import type { Config } from "../config/config.ts";
 import type { FleetGate } from "../fleet/gate.ts";
 import type { Logger } from "../log.ts";
 import type { Counter, Registry } from "../metrics/registry.ts";
-import type { StatusView, UpdateRequest, UpdateResult } from "../update/updater.ts";
+import type { StatusView, UpdateRequest, UpdateResult } from "../update/types.ts";
 import type { LoginLimits } from "./login_limiter.ts";
 
 /** The updater as the admin interface sees it. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { StatusView } from "../update/updater.ts";
+import type { StatusView } from "../update/types.ts";
 
 /** The status as `/json` gives it: the original's field names, plus ysco's additions. */
 export function statusJson(

@@ -14,7 +14,7 @@ import { parseConfig } from "../../src/config/parse.ts";
 import { createLogger } from "../../src/log.ts";
 import { Counter, Registry } from "../../src/metrics/registry.ts";
 import { emptyState } from "../../src/state/state.ts";
-import type { StatusView, UpdateRequest, UpdateResult } from "../../src/update/updater.ts";
+import type { StatusView, UpdateRequest, UpdateResult } from "../../src/update/types.ts";
 import type { AdminActions, AdminDeps } from "../../src/web/app.ts";
 import { createAdminApp } from "../../src/web/app.ts";
 import { type TempDir, tempDir } from "../../world/util.ts";

@@ -5,7 +5,7 @@
  */
 
 import { formatZoned } from "../../decide/schedule.ts";
-import type { StatusView } from "../../update/updater.ts";
+import type { StatusView } from "../../update/types.ts";
 import type { FleetGroupView } from "../fleet_group.ts";
 
 /** What the page shows. */

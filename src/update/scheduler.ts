@@ -136,33 +136,39 @@ export class Scheduler {
     this.reschedule();
   }
 
-  /** Pauses automatic updates. */
+  /** Pauses automatic updates. @throws StateError when the state cannot be written */
   async pause(reason = "manually paused"): Promise<void> {
     const o = this.#o;
     o.metrics.updatesPaused.set(1);
     o.log.info("paused updates", { reason });
-    await o.store.save({ ...o.store.state, pauseReason: reason });
+    o.store.set({ ...o.store.state, pauseReason: reason });
     this.reschedule();
+    // Applied now; a failed write is the caller's error (the API answers 500).
+    await o.store.commit();
   }
 
-  /** Resumes automatic updates. */
+  /** Resumes automatic updates. @throws StateError when the state cannot be written */
   async unpause(): Promise<void> {
     const o = this.#o;
     o.metrics.updatesPaused.set(0);
     o.log.info("unpaused updates");
-    await o.store.save({ ...o.store.state, pauseReason: "" });
+    o.store.set({ ...o.store.state, pauseReason: "" });
     this.reschedule();
+    // Applied now; a failed write is the caller's error (the API answers 500).
+    await o.store.commit();
   }
 
-  /** Removes the scheduled updates of which. */
+  /** Removes the scheduled updates of which. @throws StateError when the state cannot be written */
   async cancelScheduled(which: Which): Promise<void> {
     const o = this.#o;
     const s = o.store.state;
     const scheduled = s.scheduled.filter((u) => u.which !== which);
     if (scheduled.length === s.scheduled.length) return;
     o.log.info("cancelled scheduled updates", { which });
-    await o.store.save({ ...s, scheduled });
+    o.store.set({ ...s, scheduled });
     this.reschedule();
+    // Applied now; a failed write is the caller's error (the API answers 500).
+    await o.store.commit();
   }
 
   /** Re-arms the update timer for the first scheduled update (after any change). */

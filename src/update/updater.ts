@@ -246,14 +246,20 @@ export class Updater {
 
   /** Pauses automatic updates. @throws StateError when the state cannot be written */
   async pause(reason = "manually paused"): Promise<void> {
-    await this.#scheduler.pause(reason);
-    this.#report();
+    try {
+      await this.#scheduler.pause(reason);
+    } finally {
+      this.#report();
+    }
   }
 
   /** Resumes automatic updates. @throws StateError when the state cannot be written */
   async unpause(): Promise<void> {
-    await this.#scheduler.unpause();
-    this.#report();
+    try {
+      await this.#scheduler.unpause();
+    } finally {
+      this.#report();
+    }
   }
 
   /** Asks for a check soon (a webhook or the admin page); returns at once. */

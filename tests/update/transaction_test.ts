@@ -11,7 +11,7 @@ import { emptyState, type InstallJournal, readState, type State } from "../../sr
 import { recoverInstall } from "../../src/update/recovery.ts";
 import { Updater } from "../../src/update/updater.ts";
 import { createYscoMetrics } from "../../src/metrics/ysco_metrics.ts";
-import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
 import { installService } from "../../world/service.ts";
 import { tempDir } from "../../world/util.ts";
 import { goBuild } from "../../world/go.ts";
@@ -362,3 +362,10 @@ async function poll(check: () => Promise<boolean>): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+Deno.test("a pause whose state cannot be written fails (the API answers 500), and applies meanwhile", async () => {
+  await using t = await setup({ failWrite: (s) => s.pauseReason !== "" });
+  await assertRejects(() => t.updater.pause("by test"), Error, "No space left");
+  assertEquals(t.updater.status().state.pauseReason, "by test");
+  assertMatch(await t.metrics.registry.render(), /^ysco_state_write_errors_total 1$/m);
+});

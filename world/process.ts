@@ -223,16 +223,25 @@ export function procStatus(pid: number): Record<string, string> {
   return out;
 }
 
-/** Live processes whose command line names a file under dir (a test's service binaries). */
+/**
+ * Live processes of a test's directory: whose command line names a file under dir,
+ * whose program is a file under dir, or that run in dir (a service started as
+ * `./testsvc` from there).
+ */
 export function processesUnder(dir: string): number[] {
   const pids: number[] = [];
+  const under = (path: string) => path === dir || path.startsWith(`${dir}/`);
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
+    const pid = Number(entry.name);
+    if (pid === Deno.pid) continue;
     try {
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
-      if (cmdline.includes(`${dir}/`) && isAlive(Number(entry.name))) pids.push(Number(entry.name));
+      const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+      const cwd = Deno.readLinkSync(`/proc/${pid}/cwd`);
+      const exe = Deno.readLinkSync(`/proc/${pid}/exe`);
+      if ((cmdline.includes(`${dir}/`) || under(cwd) || under(exe)) && isAlive(pid)) pids.push(pid);
     } catch {
-      // gone meanwhile
+      // gone meanwhile, or a kernel thread
     }
   }
   return pids;

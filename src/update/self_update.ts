@@ -294,7 +294,6 @@ export class SelfUpdates {
         scheduled: withoutSuperseded(s.scheduled, "self", to),
         ...(pending && !pending.manual ? { backoff: 0, backoffReason: "" } : {}),
       });
-      log.info("update installed", { version: o.self.version, from: exec.oldVersion });
     } catch (err) {
       // Running the new version, but ysco's path still names the old one: the next
       // start runs the old one again.
@@ -308,6 +307,9 @@ export class SelfUpdates {
       { ...o.store.state, selfUpdate: undefined },
       historyEntry(result, { which: "self", manual: pending?.manual ?? false }, o.clock.now()),
     ));
+    if (outcome === "installed") {
+      log.info("update installed", { version: o.self.version, from: exec.oldVersion });
+    }
     if (exec.requestFd > 0) {
       try {
         writeAndClose(exec.requestFd, execAnswer(exec));

@@ -47,7 +47,11 @@ Deno.test("ysco updates itself on schedule without interrupting the service", as
   const json = await world.status();
   assertEquals([json.SelfVersion, json.Pid], [NEW, service]);
   assertEquals(await Deno.readLink(`${world.dir}/ysco`), `ysco-${NEW}`);
-  const state = await readWorldState(world);
+  // The confirmation is written after its log line: wait for the write.
+  const state = await poll("the self-update recorded", async () => {
+    const s = await readWorldState(world);
+    return (s.history as unknown[]).length > 0 ? s : undefined;
+  }, 60_000);
   assertEquals(state.previousBinarySelf, `${world.dir}/ysco-${OLD}`);
   assertEquals(state.selfUpdate, undefined);
   const history = state.history as Array<
